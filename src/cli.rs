@@ -1,0 +1,149 @@
+//! Command-line interface: parses arguments and hands each verb to its module.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::blobstore::Settings;
+use crate::error::Result;
+use crate::inspect::{human_bytes, inspect, render};
+use crate::layout::unpack;
+use crate::pack::{pack, PackOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo-inherit",
+    version,
+    about = "Inherit Rust build artifacts between Nix derivations"
+)]
+struct Cli {
+    /// Worker threads; 0 or unset means NIX_BUILD_CORES, else every core.
+    #[arg(short, long, global = true)]
+    jobs: Option<usize>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pack a target directory into a layer that stores only what its parents lack.
+    Pack {
+        #[arg(long, default_value = "target")]
+        target_dir: PathBuf,
+        /// Directory to create for the layer (e.g. $out); must not exist or be empty.
+        #[arg(long)]
+        out: PathBuf,
+        /// A layer to build on; may be given several times.
+        #[arg(long = "parent")]
+        parents: Vec<PathBuf>,
+        /// zstd level.
+        #[arg(long, default_value_t = 3, allow_hyphen_values = true)]
+        level: i32,
+        /// Raw bytes per independent zstd frame.
+        #[arg(long, default_value_t = 16 << 20)]
+        frame_size: u64,
+    },
+    /// Lay a layer (with all its parents) out into a target directory.
+    Unpack {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, default_value = "target")]
+        target_dir: PathBuf,
+    },
+    /// Show the chain of a layer: files, logical and stored bytes per layer.
+    Inspect {
+        layer: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // `cargo inherit ...` runs us as `cargo-inherit inherit ...`.
+    if args.get(1).is_some_and(|a| a == "inherit") {
+        args.remove(1);
+    }
+    let cli = Cli::parse_from(args);
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cargo-inherit: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(cli.jobs))
+        .build()
+        .expect("a thread pool can be built");
+    pool.install(|| dispatch(cli.command))
+}
+
+fn threads(jobs: Option<usize>) -> usize {
+    let from_nix = std::env::var("NIX_BUILD_CORES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    // 0 lets rayon pick one thread per core.
+    jobs.filter(|&j| j > 0).or(from_nix).unwrap_or(0)
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Pack {
+            target_dir,
+            out,
+            parents,
+            level,
+            frame_size,
+        } => {
+            let settings = Settings {
+                level,
+                frame_size: frame_size.max(1),
+            };
+            let report = pack(&PackOptions {
+                target_dir,
+                out: out.clone(),
+                parents,
+                settings,
+            })?;
+            eprintln!(
+                "cargo-inherit: packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
+                report.entries,
+                human_bytes(report.logical_bytes),
+                out.display(),
+                report.new_blobs,
+                human_bytes(report.new_raw_bytes),
+                human_bytes(report.stored_bytes),
+            );
+        }
+        Command::Unpack { from, target_dir } => {
+            let report = unpack(&from, &target_dir)?;
+            eprintln!(
+                "cargo-inherit: unpacked {} entries ({} files, {}) from {} frames into {}",
+                report.entries,
+                report.files,
+                human_bytes(report.bytes),
+                report.frames,
+                target_dir.display(),
+            );
+        }
+        Command::Inspect { layer, json } => {
+            let summary = inspect(&layer)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary).expect("summaries serialise")
+                );
+            } else {
+                print!("{}", render(&summary));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Errors, each carrying the file, layer or entry it is about, so that a
+//! message alone tells the user where to look.
+
+use std::io;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{}: not a cargo-inherit layer (no manifest.json)", path.display())]
+    NotALayer { path: PathBuf },
+
+    #[error("layer {}: manifest.json is not valid: {source}", layer.display())]
+    ManifestSyntax {
+        layer: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error(
+        "layer {}: format version {found} is not supported (this cargo-inherit reads version {supported}); \
+         unpack it with the cargo-inherit that packed it",
+        layer.display()
+    )]
+    UnsupportedVersion {
+        layer: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("layer {}: parent layer {} is missing or unreadable: {reason}", layer.display(), parent.display())]
+    MissingParent {
+        layer: PathBuf,
+        parent: PathBuf,
+        reason: String,
+    },
+
+    #[error("layer {}: entry {entry:?}: {reason}", layer.display())]
+    BadEntry {
+        layer: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
+    #[error("layer {}: frame {frame} of blobs.zst is corrupt: {reason}", layer.display())]
+    CorruptFrame {
+        layer: PathBuf,
+        frame: usize,
+        reason: String,
+    },
+
+    #[error(
+        "layer {}: entry {entry:?}: content does not match its blake3 (expected {expected}, got {actual})",
+        layer.display()
+    )]
+    HashMismatch {
+        layer: PathBuf,
+        entry: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{}: {reason}", path.display())]
+    BadInput { path: PathBuf, reason: String },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn bad_input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::BadInput {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Attaches a path to an `io::Result`, the way every I/O call in this crate reports.
+pub trait IoContext<T> {
+    fn at(self, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn at(self, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|e| Error::io(path, e))
+    }
+}

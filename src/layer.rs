@@ -1,0 +1,165 @@
+//! Opening layers and the chains of parents they build on, and finding where
+//! any blob of a chain is stored.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::ErrorKind;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::{BlobId, BlobRef, Manifest, BLOBS_FILE, MANIFEST_FILE};
+
+pub struct Layer {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    blobs: File,
+}
+
+impl Layer {
+    pub fn open(path: &Path) -> Result<Layer> {
+        let manifest_path = path.join(MANIFEST_FILE);
+        let text = match std::fs::read(&manifest_path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(Error::NotALayer {
+                    path: path.to_path_buf(),
+                })
+            }
+            other => other.at(&manifest_path)?,
+        };
+        let manifest = Manifest::parse(path, &text)?;
+        let blobs_path = path.join(BLOBS_FILE);
+        let blobs = File::open(&blobs_path).at(&blobs_path)?;
+        let actual = blobs.metadata().at(&blobs_path)?.len();
+        let expected = manifest.stored_bytes();
+        if actual != expected {
+            let last = manifest.frames.len().saturating_sub(1);
+            return Err(Error::CorruptFrame {
+                layer: path.to_path_buf(),
+                frame: last,
+                reason: format!("{BLOBS_FILE} holds {actual} bytes, the manifest expects {expected} (truncated?)"),
+            });
+        }
+        Ok(Layer {
+            path: path.to_path_buf(),
+            manifest,
+            blobs,
+        })
+    }
+
+    /// Decompresses one frame. Blob hashes are checked by the caller, which
+    /// knows which entry it is writing.
+    pub fn read_frame(&self, index: usize) -> Result<Vec<u8>> {
+        let frame = &self.manifest.frames[index];
+        let corrupt = |reason: String| Error::CorruptFrame {
+            layer: self.path.clone(),
+            frame: index,
+            reason,
+        };
+        let mut packed = vec![0; frame.length as usize];
+        self.blobs
+            .read_exact_at(&mut packed, frame.offset)
+            .map_err(|e| corrupt(format!("cannot read it: {e}")))?;
+        let raw = zstd::bulk::decompress(&packed, frame.raw_length as usize)
+            .map_err(|e| corrupt(e.to_string()))?;
+        if raw.len() as u64 != frame.raw_length {
+            return Err(corrupt(format!(
+                "decompressed to {} bytes instead of {}",
+                raw.len(),
+                frame.raw_length
+            )));
+        }
+        Ok(raw)
+    }
+}
+
+/// A layer and all its ancestors, nearest first.
+pub struct Chain {
+    pub layers: Vec<Layer>,
+    index: HashMap<BlobId, (usize, usize)>,
+}
+
+impl Chain {
+    /// Opens `top` and every layer it builds on.
+    pub fn open(top: &Path) -> Result<Chain> {
+        let top = Layer::open(top)?;
+        let parents = top.manifest.parents.clone();
+        let mut chain = Chain::empty();
+        chain.push(top);
+        chain.extend(&parents, 0)?;
+        Ok(chain)
+    }
+
+    /// Opens the layers a new layer at `child` will build on.
+    pub fn open_parents(child: &Path, parents: &[PathBuf]) -> Result<Chain> {
+        let mut chain = Chain::empty();
+        for parent in parents {
+            let layer = Layer::open(parent).map_err(|e| missing_parent(child, parent, e))?;
+            let grand = layer.manifest.parents.clone();
+            let at = chain.layers.len();
+            if chain.push(layer) {
+                chain.extend(&grand, at)?;
+            }
+        }
+        Ok(chain)
+    }
+
+    fn empty() -> Chain {
+        Chain {
+            layers: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Adds the ancestors of `self.layers[child]`, breadth first.
+    fn extend(&mut self, parents: &[PathBuf], child: usize) -> Result<()> {
+        let mut queue: Vec<(usize, PathBuf)> = parents.iter().map(|p| (child, p.clone())).collect();
+        let mut seen: HashSet<PathBuf> = self.layers.iter().map(|l| l.path.clone()).collect();
+        while let Some((child, parent)) = queue.pop() {
+            if !seen.insert(parent.clone()) {
+                continue;
+            }
+            let layer = Layer::open(&parent)
+                .map_err(|e| missing_parent(&self.layers[child].path, &parent, e))?;
+            let at = self.layers.len();
+            queue.extend(layer.manifest.parents.iter().map(|p| (at, p.clone())));
+            self.push(layer);
+        }
+        Ok(())
+    }
+
+    /// Returns false when this layer is already part of the chain.
+    fn push(&mut self, layer: Layer) -> bool {
+        if self.layers.iter().any(|l| l.path == layer.path) {
+            return false;
+        }
+        let at = self.layers.len();
+        for (i, blob) in layer.manifest.blobs.iter().enumerate() {
+            self.index.entry(blob.hash).or_insert((at, i));
+        }
+        self.layers.push(layer);
+        true
+    }
+
+    pub fn top(&self) -> &Layer {
+        &self.layers[0]
+    }
+
+    /// Where `id` is stored, nearest layer first.
+    pub fn locate(&self, id: &BlobId) -> Option<(usize, &BlobRef)> {
+        let &(layer, blob) = self.index.get(id)?;
+        Some((layer, &self.layers[layer].manifest.blobs[blob]))
+    }
+
+    pub fn contains(&self, id: &BlobId) -> bool {
+        self.index.contains_key(id)
+    }
+}
+
+fn missing_parent(child: &Path, parent: &Path, cause: Error) -> Error {
+    Error::MissingParent {
+        layer: child.to_path_buf(),
+        parent: parent.to_path_buf(),
+        reason: cause.to_string(),
+    }
+}

@@ -1,0 +1,382 @@
+//! `unpack`: lays a layer's tree out into a target directory, writable and
+//! with one constant mtime, so that cargo finds every inherited unit Fresh.
+//!
+//! Everything is written into a temporary sibling of the target first and
+//! moved into place only once every blob has been verified, so a bad layer
+//! leaves the target as it was.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use filetime::FileTime;
+use rayon::prelude::*;
+
+use crate::error::{Error, IoContext, Result};
+use crate::layer::Chain;
+use crate::manifest::{BlobId, BlobRef, Entry};
+
+/// 1 s past the epoch: what the Nix store gives every file. Inherited
+/// artifacts and store sources then compare equal, which cargo counts as fresh.
+pub const MTIME: FileTime = FileTime::from_unix_time(1, 0);
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct UnpackReport {
+    pub entries: usize,
+    pub files: usize,
+    pub bytes: u64,
+    pub frames: usize,
+}
+
+pub fn unpack(from: &Path, target_dir: &Path) -> Result<UnpackReport> {
+    let chain = Chain::open(from)?;
+    let plan = Plan::new(&chain)?;
+    let target = resolve_target(target_dir)?;
+    let parent = target
+        .parent()
+        .expect("an absolute path below / has a parent");
+    std::fs::create_dir_all(parent).at(parent)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.unpack-"))
+        .tempdir_in(parent)
+        .at(parent)?;
+    let report = plan.write(&chain, staging.path())?;
+    install(staging, &target)?;
+    Ok(report)
+}
+
+/// The absolute target, following a symlink at the target itself (users
+/// point target/ elsewhere), refusing anything but a directory.
+fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
+    let target = std::path::absolute(target_dir).at(target_dir)?;
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => target.canonicalize().at(&target),
+        Ok(_) => Err(Error::bad_input(&target, "exists and is not a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
+        Err(e) => Err(Error::io(&target, e)),
+    }
+}
+
+/// What one frame's content goes into.
+#[derive(Default)]
+struct FrameJob<'a> {
+    /// Files whose every part this frame holds: written in one go.
+    whole: Vec<(usize, Vec<&'a BlobRef>)>,
+    /// (file, offset in it, part) for files whose parts span frames.
+    pieces: Vec<(usize, u64, &'a BlobRef)>,
+}
+
+/// What to write, grouped by the frame that holds it.
+struct Plan<'a> {
+    entries: &'a [Entry],
+    /// ((layer, frame), job), largest frames first.
+    jobs: Vec<((usize, usize), FrameJob<'a>)>,
+    empty: Vec<usize>,
+    /// Files created before the frames are read, then filled piece by piece.
+    spanning: Vec<usize>,
+    /// (entry, entry it is a hard link of)
+    links: Vec<(usize, usize)>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(chain: &'a Chain) -> Result<Plan<'a>> {
+        let top = chain.top();
+        let entries = &top.manifest.entries[..];
+        let mut jobs: BTreeMap<(usize, usize), FrameJob> = BTreeMap::new();
+        let mut plan = Plan {
+            entries,
+            jobs: Vec::new(),
+            empty: Vec::new(),
+            spanning: Vec::new(),
+            links: Vec::new(),
+        };
+        let mut leaders: HashMap<u32, usize> = HashMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let Entry::File { link, .. } = entry else {
+                continue;
+            };
+            if let Some(group) = link {
+                if let Some(&leader) = leaders.get(group) {
+                    plan.links.push((i, leader));
+                    continue;
+                }
+                leaders.insert(*group, i);
+            }
+            let located = locate_parts(chain, entry)?;
+            let frames: HashSet<(usize, usize)> = located.iter().map(|(key, _)| *key).collect();
+            match frames.len() {
+                0 => plan.empty.push(i),
+                1 => {
+                    let blobs = located.iter().map(|(_, blob)| *blob).collect();
+                    jobs.entry(located[0].0).or_default().whole.push((i, blobs));
+                }
+                _ => {
+                    plan.spanning.push(i);
+                    let mut at = 0;
+                    for (key, blob) in located {
+                        jobs.entry(key).or_default().pieces.push((i, at, blob));
+                        at += blob.size;
+                    }
+                }
+            }
+        }
+        plan.jobs = jobs.into_iter().collect();
+        // Largest frames first, so no core is left with a big one at the end.
+        plan.jobs.sort_by_key(|((layer, frame), _)| {
+            std::cmp::Reverse(chain.layers[*layer].manifest.frames[*frame].raw_length)
+        });
+        Ok(plan)
+    }
+
+    fn write(&self, chain: &Chain, root: &Path) -> Result<UnpackReport> {
+        for entry in self.entries {
+            if let Entry::Dir { path, .. } = entry {
+                let dir = root.join(path);
+                std::fs::create_dir(&dir).at(&dir)?;
+            }
+        }
+        for &i in &self.spanning {
+            let (path, size) = (
+                root.join(self.entries[i].path()),
+                self.entries[i].parts().iter().map(|p| p.size).sum(),
+            );
+            create_file(&path, mode_of(&self.entries[i]))
+                .and_then(|f| f.set_len(size).at(&path))?;
+        }
+        let written: Vec<u64> = self
+            .jobs
+            .par_iter()
+            .map(|(frame, job)| self.write_frame(chain, *frame, job, root))
+            .collect::<Result<_>>()?;
+        self.empty.par_iter().try_for_each(|&i| {
+            write_file(
+                &root.join(self.entries[i].path()),
+                mode_of(&self.entries[i]),
+                &[],
+            )
+        })?;
+        for &i in &self.spanning {
+            let path = root.join(self.entries[i].path());
+            filetime::set_file_times(&path, MTIME, MTIME).at(&path)?;
+        }
+        for &(follower, leader) in &self.links {
+            let (from, to) = (
+                root.join(self.entries[leader].path()),
+                root.join(self.entries[follower].path()),
+            );
+            std::fs::hard_link(&from, &to).at(&to)?;
+        }
+        self.finish_links_and_dirs(root)?;
+        Ok(UnpackReport {
+            entries: self.entries.len(),
+            files: self
+                .entries
+                .iter()
+                .filter(|e| matches!(e, Entry::File { .. }))
+                .count(),
+            bytes: written.iter().sum(),
+            frames: self.jobs.len(),
+        })
+    }
+
+    fn write_frame(
+        &self,
+        chain: &Chain,
+        (layer, frame): (usize, usize),
+        job: &FrameJob,
+        root: &Path,
+    ) -> Result<u64> {
+        let layer = &chain.layers[layer];
+        let raw = layer.read_frame(frame)?;
+        let mut verified: HashSet<BlobId> = HashSet::new();
+        let mut content = |entry: usize, blob: &BlobRef| -> Result<&[u8]> {
+            let data = &raw[blob.offset as usize..(blob.offset + blob.size) as usize];
+            if verified.insert(blob.hash) {
+                let actual = BlobId::of(data);
+                if actual != blob.hash {
+                    return Err(Error::HashMismatch {
+                        layer: layer.path.clone(),
+                        entry: self.entries[entry].path().to_string(),
+                        expected: blob.hash.to_string(),
+                        actual: actual.to_string(),
+                    });
+                }
+            }
+            Ok(data)
+        };
+        let mut bytes = 0;
+        for (i, blobs) in &job.whole {
+            let data = blobs
+                .iter()
+                .map(|b| content(*i, b))
+                .collect::<Result<Vec<_>>>()?;
+            write_file(
+                &root.join(self.entries[*i].path()),
+                mode_of(&self.entries[*i]),
+                &data,
+            )?;
+            bytes += blobs.iter().map(|b| b.size).sum::<u64>();
+        }
+        for &(i, at, blob) in &job.pieces {
+            let path = root.join(self.entries[i].path());
+            let data = content(i, blob)?;
+            File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.write_all_at(data, at))
+                .at(&path)?;
+            bytes += blob.size;
+        }
+        Ok(bytes)
+    }
+
+    /// Symlinks, then directories deepest first: creating an entry bumps its
+    /// directory's mtime, so each directory gets its own only once it is full.
+    fn finish_links_and_dirs(&self, root: &Path) -> Result<()> {
+        for entry in self.entries {
+            if let Entry::Symlink { path, target } = entry {
+                let link = root.join(path);
+                std::os::unix::fs::symlink(target, &link).at(&link)?;
+                filetime::set_symlink_file_times(&link, MTIME, MTIME).at(&link)?;
+            }
+        }
+        for entry in self.entries.iter().rev() {
+            if let Entry::Dir { path, mode } = entry {
+                settle_dir(&root.join(path), *mode)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where each part of a file is stored: ((layer, frame), blob).
+fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<((usize, usize), &'a BlobRef)>> {
+    let bad = |reason: String| Error::BadEntry {
+        layer: chain.top().path.clone(),
+        entry: entry.path().to_string(),
+        reason,
+    };
+    entry
+        .parts()
+        .iter()
+        .map(|part| {
+            let (layer, blob) = chain.locate(&part.hash).ok_or_else(|| {
+                bad(format!(
+                    "its blob {} is in no layer of the chain",
+                    part.hash
+                ))
+            })?;
+            if blob.size != part.size {
+                return Err(bad(format!(
+                    "a part is {} bytes but its blob holds {}",
+                    part.size, blob.size
+                )));
+            }
+            Ok(((layer, blob.frame as usize), blob))
+        })
+        .collect()
+}
+
+fn mode_of(entry: &Entry) -> u32 {
+    match entry {
+        Entry::File { mode, .. } => *mode,
+        _ => unreachable!("only files are written with content"),
+    }
+}
+
+/// Creates a file that did not exist, writable by its owner.
+fn create_file(path: &Path, mode: u32) -> Result<File> {
+    let mode = mode | 0o200;
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .at(path)?;
+    // The umask may have cleared bits the layer recorded.
+    file.set_permissions(Permissions::from_mode(mode))
+        .at(path)?;
+    Ok(file)
+}
+
+/// Creates a file from its parts' content, with mtime 1.
+fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
+    let mut file = create_file(path, mode)?;
+    for part in parts {
+        file.write_all(part).at(path)?;
+    }
+    filetime::set_file_handle_times(&file, Some(MTIME), Some(MTIME)).at(path)
+}
+
+fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
+    std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
+    filetime::set_file_times(dir, MTIME, MTIME).at(dir)
+}
+
+/// Moves the laid-out tree to `target`: a rename when there is nothing
+/// there, otherwise a merge in which inherited entries replace existing ones.
+fn install(staging: tempfile::TempDir, target: &Path) -> Result<()> {
+    if target.exists() {
+        merge(staging.path(), target)?;
+        return settle_dir(target, 0o755);
+    }
+    settle_dir(staging.path(), 0o755)?;
+    std::fs::rename(staging.path(), target).at(target)?;
+    // Renamed away: nothing is left for the guard to clean up.
+    let _ = staging.keep();
+    Ok(())
+}
+
+fn merge(from: &Path, into: &Path) -> Result<()> {
+    make_writable(into)?;
+    for item in std::fs::read_dir(from).at(from)? {
+        let item = item.at(from)?;
+        let source = item.path();
+        let dest = into.join(item.file_name());
+        let source_is_dir = item.file_type().at(&source)?.is_dir();
+        let dest_meta = std::fs::symlink_metadata(&dest).ok();
+        let dest_is_dir = dest_meta.as_ref().is_some_and(|m| m.is_dir());
+        if source_is_dir && dest_is_dir {
+            let mode = std::fs::symlink_metadata(&source)
+                .at(&source)?
+                .permissions()
+                .mode();
+            merge(&source, &dest)?;
+            settle_dir(&dest, mode)?;
+            continue;
+        }
+        if dest_is_dir {
+            remove_tree(&dest)?;
+        } else if source_is_dir && dest_meta.is_some() {
+            std::fs::remove_file(&dest).at(&dest)?;
+        }
+        std::fs::rename(&source, &dest).at(&dest)?;
+    }
+    Ok(())
+}
+
+fn make_writable(dir: &Path) -> Result<()> {
+    let mode = std::fs::symlink_metadata(dir).at(dir)?.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
+    }
+    Ok(())
+}
+
+/// Removes a directory the layer replaces with a file, even when it came
+/// read-only out of the store.
+fn remove_tree(dir: &Path) -> Result<()> {
+    for item in walkdir::WalkDir::new(dir).follow_links(false) {
+        let item = item.map_err(|e| Error::io(dir, e.into()))?;
+        if item.file_type().is_dir() {
+            make_writable(item.path())?;
+        }
+    }
+    std::fs::remove_dir_all(dir).at(dir)
+}

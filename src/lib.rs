@@ -1,0 +1,13 @@
+//! cargo-inherit: layered, content-deduplicated archives of cargo's target
+//! directory, for build systems (Nix) that pass artifacts between builds.
+
+pub mod blobstore;
+pub mod cli;
+pub mod error;
+pub mod inspect;
+pub mod layer;
+pub mod layout;
+pub mod manifest;
+pub mod pack;
+pub mod scan;
+pub mod split;

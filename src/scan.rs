@@ -1,0 +1,100 @@
+//! Walks a target directory into the nodes a manifest is made of. Reads
+//! metadata only; content is hashed later, in parallel, by `pack`.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::error::{Error, IoContext, Result};
+
+/// Cargo's build lock; a stale or read-only one blocks every later build.
+pub const CARGO_LOCK: &str = ".cargo-lock";
+
+#[derive(Debug)]
+pub struct Node {
+    /// Relative to the scanned root, `/`-separated.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Dir {
+        mode: u32,
+    },
+    File {
+        mode: u32,
+        size: u64,
+        /// (device, inode) when the file has other hard links.
+        inode: Option<(u64, u64)>,
+    },
+    Symlink {
+        target: String,
+    },
+}
+
+/// Every entry below `root` in manifest order (see `manifest::path_order`),
+/// without `.cargo-lock` files.
+pub fn scan(root: &Path) -> Result<Vec<Node>> {
+    let meta = std::fs::metadata(root).at(root)?;
+    if !meta.is_dir() {
+        return Err(Error::bad_input(root, "not a directory"));
+    }
+    let walk = WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by(|a, b| a.file_name().cmp(b.file_name()));
+    let mut nodes = Vec::new();
+    for item in walk {
+        let item = item.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_path_buf();
+            Error::io(path, e.into())
+        })?;
+        if item.file_name() == CARGO_LOCK {
+            continue;
+        }
+        nodes.push(node(root, item.path())?);
+    }
+    Ok(nodes)
+}
+
+fn node(root: &Path, abs: &Path) -> Result<Node> {
+    let rel = abs
+        .strip_prefix(root)
+        .expect("walkdir yields paths below its root");
+    let rel = utf8(abs, rel.as_os_str())?.to_string();
+    let meta = std::fs::symlink_metadata(abs).at(abs)?;
+    let mode = meta.permissions().mode() & 0o777;
+    let file_type = meta.file_type();
+    let kind = if file_type.is_dir() {
+        NodeKind::Dir { mode }
+    } else if file_type.is_file() {
+        NodeKind::File {
+            mode,
+            size: meta.len(),
+            inode: (meta.nlink() > 1).then(|| (meta.dev(), meta.ino())),
+        }
+    } else if file_type.is_symlink() {
+        let target = std::fs::read_link(abs).at(abs)?;
+        NodeKind::Symlink {
+            target: utf8(abs, target.as_os_str())?.to_string(),
+        }
+    } else {
+        return Err(Error::bad_input(
+            abs,
+            "not a regular file, directory or symlink; cargo-inherit cannot store it",
+        ));
+    };
+    Ok(Node {
+        rel,
+        abs: abs.to_path_buf(),
+        kind,
+    })
+}
+
+fn utf8<'a>(abs: &Path, text: &'a std::ffi::OsStr) -> Result<&'a str> {
+    text.to_str()
+        .ok_or_else(|| Error::bad_input(abs, "name or link target is not valid UTF-8"))
+}
