@@ -1,0 +1,332 @@
+//! Bad layers and bad trees: a clear error naming the layer and the entry, a
+//! non-zero exit, and the target directory exactly as it was.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+struct Case {
+    work: tempfile::TempDir,
+}
+
+impl Case {
+    /// A tree with two same-sized files and a layer of it, plus a target
+    /// directory the user already has.
+    fn new() -> Case {
+        let case = Case {
+            work: tempfile::tempdir().unwrap(),
+        };
+        let tree = case.path("tree");
+        write(&tree.join("release/deps/liba.rlib"), &vec![b'a'; 30_000]);
+        write(&tree.join("release/deps/libb.rlib"), &vec![b'b'; 30_000]);
+        write(
+            &tree.join("release/.fingerprint/a/lib-a"),
+            b"0123456789abcdef",
+        );
+        ok(&[
+            "pack",
+            "--target-dir",
+            s(&tree),
+            "--out",
+            s(&case.path("layer")),
+            "--frame-size",
+            "1000",
+        ]);
+        write(&case.path("target/debug/mine"), b"the user's own file");
+        case
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    fn edit_manifest(&self, layer: &str, edit: impl FnOnce(&mut Value)) {
+        let path = self.path(layer).join("manifest.json");
+        let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut manifest);
+        std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    }
+
+    /// Unpacking `layer` fails with a message holding every one of `needles`,
+    /// and leaves the target and its directory as they were.
+    fn unpack_fails(&self, layer: &str, needles: &[&str]) {
+        let target = self.path("target");
+        let before = snapshot(&target);
+        let siblings = listing(self.work.path());
+        let stderr = fails(&[
+            "unpack",
+            "--from",
+            s(&self.path(layer)),
+            "--target-dir",
+            s(&target),
+        ]);
+        for needle in needles {
+            assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+        }
+        assert_eq!(snapshot(&target), before, "target changed");
+        assert_eq!(listing(self.work.path()), siblings, "staging left behind");
+    }
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+fn first_entry_path_mut(manifest: &mut Value) -> &mut Value {
+    &mut manifest["entries"][0]["path"]
+}
+
+#[test]
+fn missing_parent() {
+    let case = Case::new();
+    write(&case.path("tree/release/deps/libc.rlib"), b"new");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&case.path("tree")),
+        "--out",
+        s(&case.path("child")),
+        "--parent",
+        s(&case.path("layer")),
+    ]);
+    std::fs::remove_dir_all(case.path("layer")).unwrap();
+    case.unpack_fails(
+        "child",
+        &[
+            s(&case.path("child")),
+            "parent layer",
+            s(&case.path("layer")),
+        ],
+    );
+    let stderr = fails(&[
+        "pack",
+        "--target-dir",
+        s(&case.path("tree")),
+        "--out",
+        s(&case.path("other")),
+        "--parent",
+        s(&case.path("gone")),
+    ]);
+    assert!(
+        stderr.contains("gone") && stderr.contains("missing"),
+        "{stderr}"
+    );
+    assert!(!case.path("other").exists());
+}
+
+#[test]
+fn truncated_frame() {
+    let case = Case::new();
+    let blobs = case.path("layer/blobs.zst");
+    let len = std::fs::metadata(&blobs).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&blobs)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
+    case.unpack_fails("layer", &[s(&case.path("layer")), "truncated"]);
+}
+
+#[test]
+fn corrupted_frame() {
+    let case = Case::new();
+    let blobs = case.path("layer/blobs.zst");
+    let mut bytes = std::fs::read(&blobs).unwrap();
+    for b in &mut bytes[4..] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&blobs, bytes).unwrap();
+    case.unpack_fails("layer", &[s(&case.path("layer")), "frame"]);
+}
+
+#[test]
+fn manifest_with_escaping_paths() {
+    for bad in ["../../etc/evil", "/etc/evil", "release/../../x"] {
+        let case = Case::new();
+        case.edit_manifest("layer", |m| *first_entry_path_mut(m) = bad.into());
+        case.unpack_fails("layer", &[s(&case.path("layer")), bad]);
+    }
+}
+
+#[test]
+fn blob_whose_hash_does_not_match() {
+    let case = Case::new();
+    // liba's and libb's blobs have the same size: swapping their index rows
+    // makes each file's content come out of the other one's place.
+    case.edit_manifest("layer", |m| {
+        let blobs = m["blobs"].as_array_mut().unwrap();
+        let big: Vec<usize> = (0..blobs.len())
+            .filter(|&i| blobs[i]["size"] == 30_000)
+            .collect();
+        let (a, b) = (blobs[big[0]]["hash"].clone(), blobs[big[1]]["hash"].clone());
+        blobs[big[0]]["hash"] = b;
+        blobs[big[1]]["hash"] = a;
+    });
+    case.unpack_fails(
+        "layer",
+        &[
+            s(&case.path("layer")),
+            "does not match its blake3",
+            "release/deps/lib",
+        ],
+    );
+}
+
+#[test]
+fn path_that_is_a_file_and_a_directory() {
+    let case = Case::new();
+    case.edit_manifest("layer", |m| {
+        let entries = m["entries"].as_array_mut().unwrap();
+        let i = entries
+            .iter()
+            .position(|e| e["path"] == "release/deps")
+            .unwrap();
+        entries[i] =
+            serde_json::json!({"kind": "symlink", "path": "release/deps", "target": "elsewhere"});
+    });
+    case.unpack_fails(
+        "layer",
+        &[
+            s(&case.path("layer")),
+            "release/deps/liba.rlib",
+            "not a directory",
+        ],
+    );
+}
+
+#[test]
+fn unknown_format_version() {
+    let case = Case::new();
+    case.edit_manifest("layer", |m| m["version"] = 2.into());
+    case.unpack_fails(
+        "layer",
+        &[s(&case.path("layer")), "version 2 is not supported"],
+    );
+}
+
+#[test]
+fn not_a_layer_at_all() {
+    let case = Case::new();
+    std::fs::create_dir(case.path("empty")).unwrap();
+    case.unpack_fails(
+        "empty",
+        &[s(&case.path("empty")), "not a cargo-inherit layer"],
+    );
+    std::fs::write(case.path("layer/manifest.json"), "{ not json").unwrap();
+    case.unpack_fails(
+        "layer",
+        &[s(&case.path("layer")), "manifest.json is not valid"],
+    );
+}
+
+#[test]
+fn pack_refuses_to_write_over_something() {
+    let case = Case::new();
+    let before = snapshot(&case.path("target"));
+    let stderr = fails(&[
+        "pack",
+        "--target-dir",
+        s(&case.path("tree")),
+        "--out",
+        s(&case.path("target")),
+    ]);
+    assert!(stderr.contains("not empty"), "{stderr}");
+    assert_eq!(snapshot(&case.path("target")), before);
+}
+
+#[test]
+fn pack_of_an_unstorable_tree_leaves_nothing() {
+    let case = Case::new();
+    let fifo = case.path("tree/release/pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let stderr = fails(&[
+        "pack",
+        "--target-dir",
+        s(&case.path("tree")),
+        "--out",
+        s(&case.path("new")),
+    ]);
+    assert!(stderr.contains(s(&fifo)), "{stderr}");
+    assert!(!case.path("new").exists());
+}
+
+#[test]
+fn unpack_refuses_a_file_as_target() {
+    let case = Case::new();
+    write(&case.path("afile"), b"x");
+    let stderr = fails(&[
+        "unpack",
+        "--from",
+        s(&case.path("layer")),
+        "--target-dir",
+        s(&case.path("afile")),
+    ]);
+    assert!(stderr.contains("not a directory"), "{stderr}");
+    assert_eq!(std::fs::read(case.path("afile")).unwrap(), b"x");
+}
+
+/// Killed at any moment, pack leaves either no manifest or a whole layer.
+#[test]
+fn interrupted_pack_never_looks_like_a_layer() {
+    let case = Case::new();
+    let tree = case.path("big");
+    for i in 0..64 {
+        let data: Vec<u8> = (0..1_000_000u32)
+            .map(|x| (x.wrapping_mul(2654435761) >> (i % 24)) as u8)
+            .collect();
+        write(&tree.join(format!("f{i}")), &data);
+    }
+    for delay_ms in [5, 20, 60, 150] {
+        let out = case.path(&format!("killed{delay_ms}"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+            .args([
+                "pack",
+                "--level",
+                "9",
+                "--target-dir",
+                s(&tree),
+                "--out",
+                s(&out),
+            ])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        if out.join("manifest.json").exists() {
+            assert!(
+                status.success(),
+                "a manifest exists although pack was killed"
+            );
+            ok(&[
+                "unpack",
+                "--from",
+                s(&out),
+                "--target-dir",
+                s(&case.path(&format!("check{delay_ms}"))),
+            ]);
+        } else {
+            let stderr = fails(&[
+                "unpack",
+                "--from",
+                s(&out),
+                "--target-dir",
+                s(&case.path("t")),
+            ]);
+            assert!(stderr.contains("not a cargo-inherit layer"), "{stderr}");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Chains of layers: each stores only what its parents lack, deletions need
+//! no record, and every layer of the chain unpacks to its own tree.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn inspect(layer: &Path) -> serde_json::Value {
+    let out = cargo_inherit(&["inspect", "--json", s(layer)]);
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn blob_count(layer: &Path) -> u64 {
+    inspect(layer)["layers"][0]["blobs"].as_u64().unwrap()
+}
+
+#[test]
+fn three_layers_with_additions_changes_and_deletions() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    let tree = p("target");
+    write(&tree.join("release/deps/libkeep.rlib"), &[7; 40_000]);
+    write(&tree.join("release/deps/libchange.rlib"), b"version one");
+    write(
+        &tree.join("release/deps/libdelete.rlib"),
+        b"goes away in layer 2",
+    );
+    write(&tree.join("release/build/x/out/gen.rs"), b"// generated");
+    ok(&["pack", "--target-dir", s(&tree), "--out", s(&p("l1"))]);
+    let tree1 = snapshot(&tree);
+
+    // Layer 2: one file changed, one deleted, one added, one directory gone.
+    write(&tree.join("release/deps/libchange.rlib"), b"version two");
+    std::fs::remove_file(tree.join("release/deps/libdelete.rlib")).unwrap();
+    std::fs::remove_dir_all(tree.join("release/build")).unwrap();
+    write(&tree.join("release/deps/libnew.rlib"), b"added in layer 2");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&tree),
+        "--out",
+        s(&p("l2")),
+        "--parent",
+        s(&p("l1")),
+    ]);
+    let tree2 = snapshot(&tree);
+
+    // Layer 3: a file comes back with layer-1 content; one more is added.
+    write(&tree.join("release/deps/libchange.rlib"), b"version one");
+    write(
+        &tree.join("release/deps/libthree.rlib"),
+        b"added in layer 3",
+    );
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&tree),
+        "--out",
+        s(&p("l3")),
+        "--parent",
+        s(&p("l2")),
+    ]);
+    let tree3 = snapshot(&tree);
+
+    assert_eq!(blob_count(&p("l1")), 4);
+    assert_eq!(
+        blob_count(&p("l2")),
+        2,
+        "only 'version two' and libnew are new"
+    );
+    assert_eq!(
+        blob_count(&p("l3")),
+        1,
+        "'version one' is in layer 1 already"
+    );
+
+    let chain = inspect(&p("l3"));
+    let paths: Vec<&str> = chain["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [s(&p("l3")), s(&p("l2")), s(&p("l1"))]);
+
+    // The store makes layers read-only; unpacking must not need to write them.
+    for layer in ["l1", "l2", "l3"] {
+        make_store_like(&p(layer));
+    }
+    for (layer, tree) in [("l1", &tree1), ("l2", &tree2), ("l3", &tree3)] {
+        let out = p(&format!("out-{layer}"));
+        ok(&["unpack", "--from", s(&p(layer)), "--target-dir", s(&out)]);
+        assert_eq!(
+            &snapshot(&out),
+            &expected_after_unpack(tree),
+            "unpacking {layer}"
+        );
+        assert_all_mtimes_one(&out);
+    }
+    for layer in ["l1", "l2", "l3"] {
+        make_writable(&p(layer));
+    }
+}
+
+#[test]
+fn unpack_merges_into_an_existing_target() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    write(&p("src/release/deps/liba.rlib"), b"inherited a");
+    write(&p("src/release/deps/dir-or-file"), b"a file in the layer");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&p("src")),
+        "--out",
+        s(&p("layer")),
+    ]);
+
+    let target = p("target");
+    write(&target.join("release/deps/liba.rlib"), b"stale local a");
+    write(
+        &target.join("release/deps/dir-or-file/inside"),
+        b"a directory here",
+    );
+    write(&target.join("release/deps/libmine.rlib"), b"only here");
+    write(&target.join("debug/keep"), b"untouched");
+    make_store_like(&target.join("release")); // a read-only tree from a previous `link`
+
+    ok(&[
+        "unpack",
+        "--from",
+        s(&p("layer")),
+        "--target-dir",
+        s(&target),
+    ]);
+    let got = snapshot(&target);
+    let content = |path: &str| match &got[path] {
+        Snap::File { content, .. } => content.clone(),
+        other => panic!("{path}: {other:?}"),
+    };
+    assert_eq!(content("release/deps/liba.rlib"), b"inherited a");
+    assert_eq!(content("release/deps/dir-or-file"), b"a file in the layer");
+    assert_eq!(content("release/deps/libmine.rlib"), b"only here");
+    assert_eq!(content("debug/keep"), b"untouched");
+    assert_eq!(got["release/deps"], Snap::Dir { mode: 0o755 });
+    let leftovers: Vec<_> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+    make_writable(&target);
+}
