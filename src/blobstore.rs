@@ -2,10 +2,11 @@
 //! unpack can decompress frames on all cores and fetch a single blob by
 //! reading one frame only.
 
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 use zstd::zstd_safe::CParameter;
@@ -53,27 +54,48 @@ pub fn plan_frames(sources: Vec<(String, Source)>, frame_size: u64) -> Vec<Vec<S
     frames
 }
 
-/// Compresses `frames` in parallel and appends them to `out` in order.
-/// Returns the frame table and where each blob landed.
+/// A compressed frame and where its blobs sit in the raw bytes.
+type Packed = (Vec<u8>, u64, Vec<BlobRef>);
+
+/// Compresses `frames` on all cores while one more thread appends them to
+/// `out` in frame order, so writing overlaps compression and the layout
+/// stays deterministic. Returns the frame table and where each blob landed.
 pub fn write_frames(
     out: &mut File,
     out_path: &Path,
     frames: &[Vec<Source>],
     settings: Settings,
 ) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
-    let mut table = Vec::with_capacity(frames.len());
+    let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_in_order(out, out_path, receiver, frames.len()));
+        let compressed = frames.par_iter().enumerate().try_for_each_init(
+            || (Workspace::new(settings.level), sender.clone()),
+            |(work, sender), (i, sources)| {
+                let packed = work.frame(i as u32, sources, out_path)?;
+                // A closed channel means the writer failed; it reports why.
+                sender.send((i, packed)).or(Ok(()))
+            },
+        );
+        drop(sender);
+        let written = writer.join().expect("the frame writer does not panic");
+        compressed.and(written)
+    })
+}
+
+fn write_in_order(
+    out: &mut File,
+    out_path: &Path,
+    receiver: mpsc::Receiver<(usize, Packed)>,
+    count: usize,
+) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
+    let mut table = Vec::with_capacity(count);
     let mut blobs = Vec::new();
     let mut offset = 0;
-    // Batches bound memory to a few frames per thread while keeping every core busy.
-    let batch = 2 * rayon::current_num_threads();
-    for (batch_index, group) in frames.chunks(batch).enumerate() {
-        let first = batch_index * batch;
-        let packed: Vec<(Vec<u8>, u64, Vec<BlobRef>)> = group
-            .par_iter()
-            .enumerate()
-            .map(|(i, sources)| compress_frame((first + i) as u32, sources, settings, out_path))
-            .collect::<Result<_>>()?;
-        for (bytes, raw_length, refs) in packed {
+    let mut waiting = BTreeMap::new();
+    for (i, packed) in receiver {
+        waiting.insert(i, packed);
+        while let Some((bytes, raw_length, refs)) = waiting.remove(&table.len()) {
             out.write_all(&bytes).at(out_path)?;
             let length = bytes.len() as u64;
             table.push(Frame {
@@ -88,44 +110,76 @@ pub fn write_frames(
     Ok((table, blobs))
 }
 
-fn compress_frame(
-    index: u32,
-    sources: &[Source],
-    settings: Settings,
-    out_path: &Path,
-) -> Result<(Vec<u8>, u64, Vec<BlobRef>)> {
-    let total: u64 = sources.iter().map(|s| s.size).sum();
-    let mut raw = Vec::with_capacity(total as usize);
-    let mut refs = Vec::with_capacity(sources.len());
-    for source in sources {
-        let start = raw.len();
-        raw.resize(start + source.size as usize, 0);
-        File::open(&source.path)
-            .and_then(|f| f.read_exact_at(&mut raw[start..], source.offset))
-            .at(&source.path)?;
-        // The file was hashed in an earlier pass; a build still writing to
-        // target/ would otherwise slip a blob in under the wrong hash.
-        if BlobId::of(&raw[start..]) != source.id {
-            return Err(Error::bad_input(
-                &source.path,
-                "changed while it was being packed",
-            ));
-        }
-        refs.push(BlobRef {
-            hash: source.id,
-            frame: index,
-            offset: start as u64,
-            size: source.size,
-        });
-    }
-    let packed = compress(&raw, settings.level).at(out_path)?;
-    Ok((packed, raw.len() as u64, refs))
+/// One thread's compressor and buffer, reused from frame to frame: fresh
+/// memory is costly (the kernel zeroes it page by page) and so are zstd's
+/// long-distance tables.
+struct Workspace {
+    level: i32,
+    compressor: Option<zstd::bulk::Compressor<'static>>,
+    raw: Vec<u8>,
 }
 
-fn compress(raw: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
-    let mut compressor = zstd::bulk::Compressor::new(level)?;
-    // An .rlib embeds the same metadata as its .rmeta, which sits next to it
-    // in the frame: long-distance matching finds that copy.
-    compressor.set_parameter(CParameter::EnableLongDistanceMatching(true))?;
-    compressor.compress(raw)
+impl Workspace {
+    fn new(level: i32) -> Workspace {
+        Workspace {
+            level,
+            compressor: None,
+            raw: Vec::new(),
+        }
+    }
+
+    fn compress(&mut self) -> std::io::Result<Vec<u8>> {
+        if self.compressor.is_none() {
+            let mut compressor = zstd::bulk::Compressor::new(self.level)?;
+            // An .rlib embeds the same metadata as its .rmeta, and crates share
+            // long runs with each other: long-distance matching finds them.
+            compressor.set_parameter(CParameter::EnableLongDistanceMatching(true))?;
+            self.compressor = Some(compressor);
+        }
+        self.compressor
+            .as_mut()
+            .expect("set above")
+            .compress(&self.raw)
+    }
+
+    fn frame(
+        &mut self,
+        index: u32,
+        sources: &[Source],
+        out_path: &Path,
+    ) -> Result<(Vec<u8>, u64, Vec<BlobRef>)> {
+        self.raw.clear();
+        let mut refs = Vec::with_capacity(sources.len());
+        for source in sources {
+            let start = self.raw.len();
+            read_range(&source.path, source.offset, source.size, &mut self.raw)?;
+            // The file was hashed in an earlier pass; a build still writing to
+            // target/ would otherwise slip a blob in under the wrong hash.
+            if BlobId::of(&self.raw[start..]) != source.id {
+                return Err(Error::bad_input(
+                    &source.path,
+                    "changed while it was being packed",
+                ));
+            }
+            refs.push(BlobRef {
+                hash: source.id,
+                frame: index,
+                offset: start as u64,
+                size: source.size,
+            });
+        }
+        let packed = self.compress().at(out_path)?;
+        Ok((packed, self.raw.len() as u64, refs))
+    }
+}
+
+/// Appends `size` bytes at `offset` of `path` to `buf`, without zeroing first.
+fn read_range(path: &Path, offset: u64, size: u64, buf: &mut Vec<u8>) -> Result<()> {
+    let mut file = File::open(path).at(path)?;
+    file.seek(SeekFrom::Start(offset)).at(path)?;
+    let read = file.take(size).read_to_end(buf).at(path)?;
+    if read as u64 != size {
+        return Err(Error::bad_input(path, "changed while it was being packed"));
+    }
+    Ok(())
 }

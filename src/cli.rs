@@ -23,6 +23,10 @@ struct Cli {
     #[arg(short, long, global = true)]
     jobs: Option<usize>,
 
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -40,10 +44,10 @@ enum Command {
         #[arg(long = "parent")]
         parents: Vec<PathBuf>,
         /// zstd level.
-        #[arg(long, default_value_t = 3, allow_hyphen_values = true)]
+        #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
         level: i32,
         /// Raw bytes per independent zstd frame.
-        #[arg(long, default_value_t = 16 << 20)]
+        #[arg(long, default_value_t = 64 << 20)]
         frame_size: u64,
     },
     /// Lay a layer (with all its parents) out into a target directory.
@@ -82,7 +86,7 @@ fn execute(cli: Cli) -> Result<()> {
         .num_threads(threads(cli.jobs))
         .build()
         .expect("a thread pool can be built");
-    pool.install(|| dispatch(cli.command))
+    pool.install(|| dispatch(cli.command, cli.quiet))
 }
 
 fn threads(jobs: Option<usize>) -> usize {
@@ -93,7 +97,12 @@ fn threads(jobs: Option<usize>) -> usize {
     jobs.filter(|&j| j > 0).or(from_nix).unwrap_or(0)
 }
 
-fn dispatch(command: Command) -> Result<()> {
+fn dispatch(command: Command, quiet: bool) -> Result<()> {
+    let say = |line: String| {
+        if !quiet {
+            eprintln!("cargo-inherit: {line}");
+        }
+    };
     match command {
         Command::Pack {
             target_dir,
@@ -112,26 +121,26 @@ fn dispatch(command: Command) -> Result<()> {
                 parents,
                 settings,
             })?;
-            eprintln!(
-                "cargo-inherit: packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
+            say(format!(
+                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
                 report.entries,
                 human_bytes(report.logical_bytes),
                 out.display(),
                 report.new_blobs,
                 human_bytes(report.new_raw_bytes),
                 human_bytes(report.stored_bytes),
-            );
+            ));
         }
         Command::Unpack { from, target_dir } => {
             let report = unpack(&from, &target_dir)?;
-            eprintln!(
-                "cargo-inherit: unpacked {} entries ({} files, {}) from {} frames into {}",
+            say(format!(
+                "unpacked {} entries ({} files, {}) from {} frames into {}",
                 report.entries,
                 report.files,
                 human_bytes(report.bytes),
                 report.frames,
                 target_dir.display(),
-            );
+            ));
         }
         Command::Inspect { layer, json } => {
             let summary = inspect(&layer)?;

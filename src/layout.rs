@@ -15,7 +15,7 @@ use filetime::FileTime;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::layer::Chain;
+use crate::layer::{Chain, FrameBuffers};
 use crate::manifest::{BlobId, BlobRef, Entry};
 
 /// 1 s past the epoch: what the Nix store gives every file. Inherited
@@ -152,7 +152,9 @@ impl<'a> Plan<'a> {
         let written: Vec<u64> = self
             .jobs
             .par_iter()
-            .map(|(frame, job)| self.write_frame(chain, *frame, job, root))
+            .map_init(FrameBuffers::default, |buffers, (frame, job)| {
+                self.write_frame(chain, *frame, job, root, buffers)
+            })
             .collect::<Result<_>>()?;
         self.empty.par_iter().try_for_each(|&i| {
             write_file(
@@ -191,9 +193,10 @@ impl<'a> Plan<'a> {
         (layer, frame): (usize, usize),
         job: &FrameJob,
         root: &Path,
+        buffers: &mut FrameBuffers,
     ) -> Result<u64> {
         let layer = &chain.layers[layer];
-        let raw = layer.read_frame(frame)?;
+        let raw = layer.read_frame(frame, buffers)?;
         let mut verified: HashSet<BlobId> = HashSet::new();
         let mut content = |entry: usize, blob: &BlobRef| -> Result<&[u8]> {
             let data = &raw[blob.offset as usize..(blob.offset + blob.size) as usize];

@@ -177,3 +177,5 @@ pub fn make_writable(root: &Path) {
         }
     }
 }
+
+pub mod fixture;

@@ -1,0 +1,128 @@
+//! A fixture project laid out the way a Nix build sees it: vendored crates
+//! and sources with mtime 1, built with cargo's JSON output so tests can
+//! count exactly which units were not fresh.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{make_store_like, make_writable};
+
+pub struct Project {
+    pub work: tempfile::TempDir,
+    /// The workspace; its target directory is `src/target`, as in a Nix build.
+    pub src: PathBuf,
+}
+
+/// What one cargo run did.
+pub struct Build {
+    pub success: bool,
+    /// Package names of compiler artifacts with `"fresh": false`.
+    pub rebuilt: Vec<String>,
+    pub stderr: String,
+}
+
+impl Project {
+    /// Copies `tests/fixtures/NAME`, vendors its crates next to it and
+    /// makes every source read-only with mtime 1, as in the store.
+    pub fn prepare(name: &str) -> Project {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let work = tempfile::tempdir().unwrap();
+        let src = work.path().join("source");
+        copy_tree(&fixture, &src);
+        let vendor = work.path().join("vendor");
+        let out = cargo(false)
+            .current_dir(&src)
+            .args(["vendor", "--locked", "--versioned-dirs", "-q"])
+            .arg(&vendor)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo vendor: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = format!(
+            "[source.crates-io]\nreplace-with = \"vendored\"\n[source.vendored]\ndirectory = \"{}\"\n",
+            vendor.display()
+        );
+        super::write(&src.join(".cargo/config.toml"), config.as_bytes());
+        make_store_like(&vendor);
+        // The build copies its sources writable but keeps their mtime 1.
+        make_store_like(&src);
+        make_writable(&src);
+        Project { work, src }
+    }
+
+    pub fn target(&self) -> PathBuf {
+        self.src.join("target")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    /// Runs `cargo ARGS --message-format=json` offline in the workspace.
+    /// With `drop_caps`, root loses its write override, so read-only files
+    /// bite as they do for a Nix build user.
+    pub fn cargo(&self, args: &[&str], drop_caps: bool) -> Build {
+        let out = cargo(drop_caps)
+            .current_dir(&self.src)
+            .args(args)
+            .args(["--offline", "--message-format=json"])
+            .env("CARGO_TARGET_DIR", self.target())
+            .output()
+            .unwrap();
+        let rebuilt = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
+            .map(|m| m["target"]["name"].as_str().unwrap_or("?").to_string())
+            .collect();
+        Build {
+            success: out.status.success(),
+            rebuilt,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+fn cargo(drop_caps: bool) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = if drop_caps {
+        let mut c = Command::new("setpriv");
+        c.args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
+            .arg(cargo);
+        c
+    } else {
+        Command::new(cargo)
+    };
+    // The outer `cargo test` must not steer the fixture's build.
+    for var in [
+        "CARGO_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for item in walkdir::WalkDir::new(from) {
+        let item = item.unwrap();
+        let rel = item.path().strip_prefix(from).unwrap();
+        if rel.starts_with("target") {
+            continue;
+        }
+        let dest = to.join(rel);
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(item.path(), &dest).unwrap();
+        }
+    }
+}
