@@ -57,6 +57,10 @@ mkdir -p "$src/src" && echo 'fn main() {}' > "$src/src/main.rs"   # deps-only: d
 find "$work/vendor" "$src" -path "$src/target" -prune -o -exec touch -h -d @1 {} +
 
 log "deps-only release build (cold the first time)"
+# Dummy sources have mtime 1 like everything else, so cargo would take a
+# member built from real sources in an earlier run for fresh: clean it.
+pkg=$(sed -n 's/^name = "\(.*\)"/\1/p' "$src/Cargo.toml" | head -1)
+(cd "$src" && cargo clean --release --offline -q -p "$pkg" 2>/dev/null || true)
 (cd "$src" && cargo build --release --offline --locked -q)
 crates=$(grep -c '^name = ' "$src/Cargo.lock")
 logical=$(size "$src/target")

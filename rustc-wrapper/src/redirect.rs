@@ -1,0 +1,159 @@
+//! A private output directory inside the real one, and moving what rustc
+//! wrote there over the real names. rename(2) replaces a read-only file or a
+//! symlink into /nix/store without following it, which writing in place
+//! cannot do.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub struct Redirect {
+    temp: tempfile::TempDir,
+    out_dir: PathBuf,
+    /// (temporary, real) for outputs given explicit paths.
+    moved: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Redirect {
+    /// A temporary directory inside `out_dir`: same file system, so renames
+    /// are atomic, and a name no concurrent rustc shares.
+    pub fn new(out_dir: &Path) -> Result<Redirect> {
+        let temp = tempfile::Builder::new()
+            .prefix(".cargo-inherit-")
+            .tempdir_in(out_dir)
+            .map_err(|source| Error::Io {
+                what: "cannot create a temporary output directory in",
+                path: out_dir.to_path_buf(),
+                source,
+            })?;
+        Ok(Redirect {
+            temp,
+            out_dir: out_dir.to_path_buf(),
+            moved: Vec::new(),
+        })
+    }
+
+    pub fn temp(&self) -> &Path {
+        self.temp.path()
+    }
+
+    pub fn set_moved(&mut self, moved: Vec<(PathBuf, PathBuf)>) {
+        self.moved = moved;
+    }
+
+    /// Where a file rustc wrote under the temporary directory belongs.
+    fn real_path(&self, written: &Path) -> Option<PathBuf> {
+        if let Some((_, real)) = self.moved.iter().find(|(temp, _)| temp == written) {
+            return Some(real.clone());
+        }
+        let rel = written.strip_prefix(self.temp.path()).ok()?;
+        Some(self.out_dir.join(rel))
+    }
+
+    /// Puts an output rustc announced in place now, since cargo starts
+    /// dependent crates as soon as it hears of it. rustc reads the file again
+    /// later (an rlib embeds its rmeta), so a hard link goes into place and
+    /// rustc's own name stays; `finish` moves that over the same path again.
+    pub fn place_early(&self, written: &Path) -> Result<()> {
+        let Some(real) = self.real_path(written) else { return Ok(()) };
+        let staged = self.temp.path().join(".announced");
+        let _ = std::fs::remove_file(&staged);
+        std::fs::hard_link(written, &staged).map_err(|source| Error::Io {
+            what: "cannot link the announced output",
+            path: written.to_path_buf(),
+            source,
+        })?;
+        rename(&staged, &real)
+    }
+
+    /// Moves one output over its real name, fixing the paths in dep-info.
+    fn place(&self, written: &Path) -> Result<()> {
+        let Some(real) = self.real_path(written) else { return Ok(()) };
+        if !written.exists() {
+            return Ok(());
+        }
+        if written.extension().is_some_and(|e| e == "d") {
+            self.rewrite_file(written)?;
+        }
+        rename(written, &real)
+    }
+
+    /// Rewrites temporary paths into real ones in text rustc printed or wrote.
+    pub fn rewrite(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (from, to) in self.replacements() {
+            if text.contains(&from) {
+                text = text.replace(&from, &to);
+            }
+        }
+        text
+    }
+
+    /// Each temporary path and its real one, in the spellings rustc uses:
+    /// raw, JSON-escaped, and Makefile-escaped (dep-info).
+    fn replacements(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(PathBuf, PathBuf)> = self.moved.clone();
+        pairs.push((self.temp.path().to_path_buf(), self.out_dir.clone()));
+        let mut out = Vec::new();
+        for (from, to) in pairs {
+            let (from, to) = (
+                from.to_string_lossy().into_owned(),
+                to.to_string_lossy().into_owned(),
+            );
+            let json = |s: &str| {
+                serde_json::to_string(s)
+                    .expect("strings serialise")
+                    .trim_matches('"')
+                    .to_string()
+            };
+            let make = |s: &str| s.replace(' ', "\\ ");
+            for (f, t) in [
+                (json(&from), json(&to)),
+                (make(&from), make(&to)),
+                (from, to),
+            ] {
+                if !out.contains(&(f.clone(), t.clone())) {
+                    out.push((f, t));
+                }
+            }
+        }
+        out
+    }
+
+    fn rewrite_file(&self, path: &Path) -> Result<()> {
+        let io = |what, source| Error::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        };
+        let text = std::fs::read(path).map_err(|e| io("cannot read dep-info", e))?;
+        let rewritten = self.rewrite(&String::from_utf8_lossy(&text));
+        std::fs::write(path, rewritten).map_err(|e| io("cannot rewrite dep-info", e))
+    }
+
+    /// After a successful compile: everything still in the temporary
+    /// directory goes over its real name.
+    pub fn finish(self) -> Result<()> {
+        let mut written: Vec<PathBuf> = self.moved.iter().map(|(temp, _)| temp.clone()).collect();
+        let listing = std::fs::read_dir(self.temp.path()).map_err(|source| Error::Io {
+            what: "cannot list",
+            path: self.temp.path().to_path_buf(),
+            source,
+        })?;
+        for item in listing.flatten() {
+            written.push(item.path());
+        }
+        for path in written {
+            self.place(&path)?;
+        }
+        Ok(())
+    }
+}
+
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|source| Error::Rename {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        source,
+    })
+}
