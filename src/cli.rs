@@ -10,7 +10,9 @@ use crate::blobstore::Settings;
 use crate::error::Result;
 use crate::inspect::{human_bytes, inspect, render};
 use crate::layout::unpack;
+use crate::link::link;
 use crate::pack::{pack, PackOptions};
+use crate::plain::pack_plain;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +33,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Layered,
+    Plain,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Pack a target directory into a layer that stores only what its parents lack.
@@ -49,6 +57,19 @@ enum Command {
         /// Raw bytes per independent zstd frame.
         #[arg(long, default_value_t = 64 << 20)]
         frame_size: u64,
+        /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
+        /// under OUT/target for `link`, immutable artifacts a parent holds
+        /// unchanged replaced by symlinks to it.
+        #[arg(long, value_enum, default_value_t = Format::Layered)]
+        format: Format,
+    },
+    /// Lay a plain target tree from the store out with symlinks for immutable
+    /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
+    Link {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, default_value = "target")]
+        target_dir: PathBuf,
     },
     /// Lay a layer (with all its parents) out into a target directory.
     Unpack {
@@ -108,8 +129,25 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             target_dir,
             out,
             parents,
+            format: Format::Plain,
+            ..
+        } => {
+            let report = pack_plain(&target_dir, &out, &parents)?;
+            say(format!(
+                "installed {} entries into {}: {} linked to parents, {} copied",
+                report.entries,
+                out.join("target").display(),
+                report.shared_with_parents,
+                human_bytes(report.copied_bytes),
+            ));
+        }
+        Command::Pack {
+            target_dir,
+            out,
+            parents,
             level,
             frame_size,
+            format: Format::Layered,
         } => {
             let settings = Settings {
                 level,
@@ -139,6 +177,15 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 report.files,
                 human_bytes(report.bytes),
                 report.frames,
+                target_dir.display(),
+            ));
+        }
+        Command::Link { from, target_dir } => {
+            let report = link(&from, &target_dir)?;
+            say(format!(
+                "linked {} artifacts into the store and copied {} files into {}",
+                report.linked,
+                report.copied,
                 target_dir.display(),
             ));
         }

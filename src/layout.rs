@@ -33,6 +33,12 @@ pub struct UnpackReport {
 pub fn unpack(from: &Path, target_dir: &Path) -> Result<UnpackReport> {
     let chain = Chain::open(from)?;
     let plan = Plan::new(&chain)?;
+    lay_out(target_dir, |root| plan.write(&chain, root))
+}
+
+/// Runs `write` on a temporary sibling of `target_dir`, then moves what it
+/// wrote into place. When `write` fails, the target is left as it was.
+pub(crate) fn lay_out<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
     let target = resolve_target(target_dir)?;
     let parent = target
         .parent()
@@ -46,9 +52,9 @@ pub fn unpack(from: &Path, target_dir: &Path) -> Result<UnpackReport> {
         .prefix(&format!(".{name}.unpack-"))
         .tempdir_in(parent)
         .at(parent)?;
-    let report = plan.write(&chain, staging.path())?;
+    let result = write(staging.path())?;
     install(staging, &target)?;
-    Ok(report)
+    Ok(result)
 }
 
 /// The absolute target, following a symlink at the target itself (users
@@ -309,7 +315,7 @@ fn create_file(path: &Path, mode: u32) -> Result<File> {
 }
 
 /// Creates a file from its parts' content, with mtime 1.
-fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
+pub(crate) fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
     let mut file = create_file(path, mode)?;
     for part in parts {
         file.write_all(part).at(path)?;
@@ -317,7 +323,7 @@ fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
     filetime::set_file_handle_times(&file, Some(MTIME), Some(MTIME)).at(path)
 }
 
-fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
+pub(crate) fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
     std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
     filetime::set_file_times(dir, MTIME, MTIME).at(dir)
 }

@@ -2,12 +2,15 @@
 //! directory, for build systems (Nix) that pass artifacts between builds.
 
 pub mod blobstore;
+pub mod classify;
 pub mod cli;
 pub mod error;
 pub mod inspect;
 pub mod layer;
 pub mod layout;
+pub mod link;
 pub mod manifest;
 pub mod pack;
+pub mod plain;
 pub mod scan;
 pub mod split;

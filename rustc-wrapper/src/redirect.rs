@@ -55,7 +55,9 @@ impl Redirect {
     /// later (an rlib embeds its rmeta), so a hard link goes into place and
     /// rustc's own name stays; `finish` moves that over the same path again.
     pub fn place_early(&self, written: &Path) -> Result<()> {
-        let Some(real) = self.real_path(written) else { return Ok(()) };
+        let Some(real) = self.real_path(written) else {
+            return Ok(());
+        };
         let staged = self.temp.path().join(".announced");
         let _ = std::fs::remove_file(&staged);
         std::fs::hard_link(written, &staged).map_err(|source| Error::Io {
@@ -68,7 +70,9 @@ impl Redirect {
 
     /// Moves one output over its real name, fixing the paths in dep-info.
     fn place(&self, written: &Path) -> Result<()> {
-        let Some(real) = self.real_path(written) else { return Ok(()) };
+        let Some(real) = self.real_path(written) else {
+            return Ok(());
+        };
         if !written.exists() {
             return Ok(());
         }

@@ -16,8 +16,9 @@ pub struct Project {
 /// What one cargo run did.
 pub struct Build {
     pub success: bool,
-    /// Package names of compiler artifacts with `"fresh": false`.
+    /// Packages with a compiler artifact that was not fresh, once each.
     pub rebuilt: Vec<String>,
+    /// cargo's stderr, then rustc's rendered diagnostics (JSON on stdout).
     pub stderr: String,
 }
 
@@ -67,23 +68,41 @@ impl Project {
     /// With `drop_caps`, root loses its write override, so read-only files
     /// bite as they do for a Nix build user.
     pub fn cargo(&self, args: &[&str], drop_caps: bool) -> Build {
+        self.cargo_with(args, drop_caps, &[])
+    }
+
+    /// `cargo` with extra environment variables.
+    pub fn cargo_with(&self, args: &[&str], drop_caps: bool, env: &[(&str, &str)]) -> Build {
         let out = cargo(drop_caps)
             .current_dir(&self.src)
             .args(args)
             .args(["--offline", "--message-format=json"])
             .env("CARGO_TARGET_DIR", self.target())
+            .envs(env.iter().copied())
             .output()
             .unwrap();
-        let rebuilt = String::from_utf8_lossy(&out.stdout)
+        let messages: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
             .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
-            .map(|m| m["target"]["name"].as_str().unwrap_or("?").to_string())
+            .filter_map(|line| serde_json::from_str(line).ok())
             .collect();
+        let mut rebuilt: Vec<String> = messages
+            .iter()
+            .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
+            .map(|m| package_name(m["package_id"].as_str().unwrap_or("?")))
+            .collect();
+        rebuilt.sort();
+        rebuilt.dedup();
+        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        for rendered in messages
+            .iter()
+            .filter_map(|m| m["message"]["rendered"].as_str())
+        {
+            stderr.push_str(rendered);
+        }
         Build {
             success: out.status.success(),
             rebuilt,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stderr,
         }
     }
 }
@@ -124,5 +143,26 @@ fn copy_tree(from: &Path, to: &Path) {
         } else {
             std::fs::copy(item.path(), &dest).unwrap();
         }
+    }
+}
+
+/// The wrapper binary, built next to `cargo-inherit` by `cargo test --workspace`.
+pub fn wrapper() -> String {
+    let path = Path::new(env!("CARGO_BIN_EXE_cargo-inherit")).with_file_name("cargo-inherit-rustc");
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path.to_str().unwrap().to_string()
+}
+
+/// The name in a cargo package id: `registry+...#itoa@1.0.19` or
+/// `path+file:///src/links#0.1.0`, where the directory names the package.
+fn package_name(id: &str) -> String {
+    let (source, version) = id.rsplit_once('#').unwrap_or((id, ""));
+    match version.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => source.rsplit('/').next().unwrap_or(source).to_string(),
     }
 }

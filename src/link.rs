@@ -1,0 +1,86 @@
+//! `link`: lays out a plain target tree from the store as real writable
+//! directories, symlinks into the store for large immutable artifacts, and
+//! writable copies with mtime 1 for everything cargo or build scripts rewrite.
+
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::classify::is_immutable_artifact;
+use crate::error::{IoContext, Result};
+use crate::layout::{lay_out, settle_dir, MTIME};
+use crate::scan::{scan, Node, NodeKind};
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct LinkReport {
+    pub linked: usize,
+    pub copied: usize,
+}
+
+/// The target tree of a plain artifacts directory: `DIR/target` as crane's
+/// use-symlink mode and `pack --format plain` install it, else `DIR`
+/// itself. Canonical, so links point into the store, not through a gc root.
+pub fn plain_root(dir: &Path) -> Result<PathBuf> {
+    let nested = dir.join("target");
+    let root = if nested.is_dir() {
+        nested
+    } else {
+        dir.to_path_buf()
+    };
+    root.canonicalize().at(&root)
+}
+
+pub fn link(from: &Path, target_dir: &Path) -> Result<LinkReport> {
+    let tree = plain_root(from)?;
+    let nodes = scan(&tree)?;
+    lay_out(target_dir, |root| write_tree(&nodes, root))
+}
+
+fn write_tree(nodes: &[Node], root: &Path) -> Result<LinkReport> {
+    for node in nodes {
+        if let NodeKind::Dir { .. } = node.kind {
+            let dir = root.join(&node.rel);
+            std::fs::create_dir(&dir).at(&dir)?;
+        }
+    }
+    let linked: Vec<bool> = nodes
+        .par_iter()
+        .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
+        .map(|node| place(node, &root.join(&node.rel)))
+        .collect::<Result<_>>()?;
+    for node in nodes.iter().rev() {
+        if let NodeKind::Dir { mode } = node.kind {
+            settle_dir(&root.join(&node.rel), mode)?;
+        }
+    }
+    let links = linked.iter().filter(|&&l| l).count();
+    Ok(LinkReport {
+        linked: links,
+        copied: linked.len() - links,
+    })
+}
+
+/// Creates one non-directory entry; true when it became a link into the store.
+fn place(node: &Node, dest: &Path) -> Result<bool> {
+    match &node.kind {
+        // Recorded as they are: absolute, relative or dangling, never followed.
+        NodeKind::Symlink { target } => symlink(Path::new(target), dest).map(|()| false),
+        NodeKind::File { mode, .. } if is_immutable_artifact(&node.rel, *mode) => {
+            symlink(&node.abs, dest).map(|()| true)
+        }
+        NodeKind::File { mode, .. } => {
+            std::fs::copy(&node.abs, dest).at(dest)?;
+            std::fs::set_permissions(dest, Permissions::from_mode(mode | 0o200)).at(dest)?;
+            filetime::set_file_times(dest, MTIME, MTIME).at(dest)?;
+            Ok(false)
+        }
+        NodeKind::Dir { .. } => unreachable!("directories are created first"),
+    }
+}
+
+fn symlink(target: &Path, dest: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, dest).at(dest)?;
+    filetime::set_symlink_file_times(dest, MTIME, MTIME).at(dest)
+}

@@ -1,0 +1,108 @@
+//! `pack --format plain`: installs a target tree uncompressed into
+//! `OUT/target` for the symlink strategy, with each immutable artifact that a
+//! parent tree holds unchanged replaced by a symlink to the parent's file.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::classify::is_immutable_artifact;
+use crate::error::{Error, IoContext, Result};
+use crate::layout::MTIME;
+use crate::link::plain_root;
+use crate::scan::{scan, Node, NodeKind};
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PlainReport {
+    pub entries: usize,
+    pub shared_with_parents: usize,
+    pub copied_bytes: u64,
+}
+
+pub fn pack_plain(target_dir: &Path, out: &Path, parents: &[PathBuf]) -> Result<PlainReport> {
+    let parents = parents
+        .iter()
+        .map(|p| plain_root(p))
+        .collect::<Result<Vec<_>>>()?;
+    let nodes = scan(target_dir)?;
+    if out.exists() && std::fs::read_dir(out).at(out)?.next().is_some() {
+        return Err(Error::bad_input(
+            out,
+            "exists and is not empty; refusing to write over it",
+        ));
+    }
+    std::fs::create_dir_all(out).at(out)?;
+    // Only a complete tree is renamed to OUT/target.
+    let partial = tempfile::Builder::new()
+        .prefix(".target.partial-")
+        .tempdir_in(out)
+        .at(out)?;
+    let report = write_tree(&nodes, partial.path(), &parents)?;
+    let target = out.join("target");
+    std::fs::rename(partial.path(), &target).at(&target)?;
+    let _ = partial.keep();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).at(&target)?;
+    Ok(report)
+}
+
+fn write_tree(nodes: &[Node], root: &Path, parents: &[PathBuf]) -> Result<PlainReport> {
+    for node in nodes {
+        if let NodeKind::Dir { mode } = node.kind {
+            let dir = root.join(&node.rel);
+            std::fs::create_dir(&dir).at(&dir)?;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode | 0o700))
+                .at(&dir)?;
+        }
+    }
+    let placed: Vec<Option<u64>> = nodes
+        .par_iter()
+        .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
+        .map(|node| place(node, &root.join(&node.rel), parents))
+        .collect::<Result<_>>()?;
+    Ok(PlainReport {
+        entries: nodes.len(),
+        shared_with_parents: placed.iter().filter(|p| p.is_none()).count(),
+        copied_bytes: placed.iter().flatten().sum(),
+    })
+}
+
+/// Creates one entry; Some(bytes) when copied, None when linked to a parent.
+fn place(node: &Node, dest: &Path, parents: &[PathBuf]) -> Result<Option<u64>> {
+    match &node.kind {
+        NodeKind::Symlink { target } => {
+            std::os::unix::fs::symlink(target, dest).at(dest)?;
+            Ok(Some(0))
+        }
+        NodeKind::File { mode, size, .. } => {
+            if is_immutable_artifact(&node.rel, *mode) {
+                if let Some(shared) = same_in_parents(node, *size, parents)? {
+                    std::os::unix::fs::symlink(&shared, dest).at(dest)?;
+                    return Ok(None);
+                }
+            }
+            std::fs::copy(&node.abs, dest).at(dest)?;
+            filetime::set_file_times(dest, MTIME, MTIME).at(dest)?;
+            Ok(Some(*size))
+        }
+        NodeKind::Dir { .. } => unreachable!("directories are created first"),
+    }
+}
+
+/// The file a parent holds at the same path with the same content, resolved
+/// through the parent's own links so chains stay one hop long.
+fn same_in_parents(node: &Node, size: u64, parents: &[PathBuf]) -> Result<Option<PathBuf>> {
+    for parent in parents {
+        let candidate = parent.join(&node.rel);
+        let Ok(resolved) = candidate.canonicalize() else {
+            continue;
+        };
+        let same_size = std::fs::metadata(&resolved).is_ok_and(|m| m.is_file() && m.len() == size);
+        if same_size
+            && std::fs::read(&resolved).at(&resolved)? == std::fs::read(&node.abs).at(&node.abs)?
+        {
+            return Ok(Some(resolved));
+        }
+    }
+    Ok(None)
+}
