@@ -18,6 +18,12 @@ impl Redirect {
     /// A temporary directory inside `out_dir`: same file system, so renames
     /// are atomic, and a name no concurrent rustc shares.
     pub fn new(out_dir: &Path) -> Result<Redirect> {
+        // rustc creates a missing output directory; so must we, to put ours in it.
+        std::fs::create_dir_all(out_dir).map_err(|source| Error::Io {
+            what: "cannot create the output directory",
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
         let temp = tempfile::Builder::new()
             .prefix(".cargo-inherit-")
             .tempdir_in(out_dir)
