@@ -13,6 +13,7 @@ use crate::layout::unpack;
 use crate::link::link;
 use crate::pack::{pack, PackOptions};
 use crate::plain::pack_plain;
+use crate::skeleton::skeleton;
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +58,10 @@ enum Command {
         /// Raw bytes per independent zstd frame.
         #[arg(long, default_value_t = 64 << 20)]
         frame_size: u64,
+        /// The skeleton (from `skeleton`) the tree was built from: its members'
+        /// units are recorded as dummies, which unpack makes cargo rebuild.
+        #[arg(long)]
+        skeleton: Option<PathBuf>,
         /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
         /// under OUT/target for `link`, immutable artifacts a parent holds
         /// unchanged replaced by symlinks to it.
@@ -78,6 +83,9 @@ enum Command {
         #[arg(long, default_value = "target")]
         target_dir: PathBuf,
     },
+    /// Write a copy of the workspace at SRC with dummy sources for every
+    /// member target, to build all dependencies and nothing else.
+    Skeleton { src: PathBuf, out: PathBuf },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
         layer: PathBuf,
@@ -129,10 +137,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             target_dir,
             out,
             parents,
+            skeleton,
             format: Format::Plain,
             ..
         } => {
-            let report = pack_plain(&target_dir, &out, &parents)?;
+            let report = pack_plain(&target_dir, &out, &parents, skeleton.as_deref())?;
             say(format!(
                 "installed {} entries into {}: {} linked to parents, {} copied",
                 report.entries,
@@ -147,6 +156,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             parents,
             level,
             frame_size,
+            skeleton,
             format: Format::Layered,
         } => {
             let settings = Settings {
@@ -158,6 +168,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 out: out.clone(),
                 parents,
                 settings,
+                skeleton,
             })?;
             say(format!(
                 "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
@@ -178,6 +189,14 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 human_bytes(report.bytes),
                 report.frames,
                 target_dir.display(),
+            ));
+        }
+        Command::Skeleton { src, out } => {
+            let info = skeleton(&src, &out)?;
+            say(format!(
+                "wrote a skeleton of {} members into {}",
+                info.members.len(),
+                out.display()
             ));
         }
         Command::Link { from, target_dir } => {

@@ -159,6 +159,17 @@ impl Chain {
         true
     }
 
+    /// Leaves the top layer's dummy units out of its tree, so that laying it
+    /// out makes cargo rebuild them from real sources.
+    pub fn drop_dummies(&mut self) {
+        let manifest = &mut self.layers[0].manifest;
+        let dummies = std::mem::take(&mut manifest.dummies);
+        manifest
+            .entries
+            .retain(|e| !crate::dummies::is_within(e.path(), &dummies));
+        manifest.dummies = dummies;
+    }
+
     pub fn top(&self) -> &Layer {
         &self.layers[0]
     }

@@ -31,7 +31,8 @@ pub struct UnpackReport {
 }
 
 pub fn unpack(from: &Path, target_dir: &Path) -> Result<UnpackReport> {
-    let chain = Chain::open(from)?;
+    let mut chain = Chain::open(from)?;
+    chain.drop_dummies();
     let plan = Plan::new(&chain)?;
     lay_out(target_dir, |root| plan.write(&chain, root))
 }

@@ -4,6 +4,7 @@
 pub mod blobstore;
 pub mod classify;
 pub mod cli;
+pub mod dummies;
 pub mod error;
 pub mod inspect;
 pub mod layer;
@@ -13,4 +14,5 @@ pub mod manifest;
 pub mod pack;
 pub mod plain;
 pub mod scan;
+pub mod skeleton;
 pub mod split;

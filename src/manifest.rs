@@ -140,6 +140,11 @@ pub struct Manifest {
     pub entries: Vec<Entry>,
     pub frames: Vec<Frame>,
     pub blobs: Vec<BlobRef>,
+    /// Unit directories (`<profile>/.fingerprint/<pkg>-<hash>`) of workspace
+    /// members built from dummy sources. Unpack leaves them out, so cargo
+    /// rebuilds exactly those units from the real sources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dummies: Vec<String>,
 }
 
 /// Read before the full manifest so that a future format is refused by its
@@ -217,6 +222,9 @@ impl Manifest {
             }
             kinds.insert(path, entry);
             previous = Some(path);
+        }
+        for dummy in &self.dummies {
+            check_relative(dummy).map_err(|reason| bad(dummy, reason))?;
         }
         self.check_parts(layer)?;
         self.check_links(layer)?;
@@ -345,6 +353,7 @@ mod tests {
             entries,
             frames: vec![],
             blobs: vec![],
+            dummies: vec![],
         }
     }
 

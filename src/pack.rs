@@ -14,13 +14,15 @@ use crate::error::{Error, IoContext, Result};
 use crate::layer::Chain;
 use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
 use crate::scan::{scan, Node, NodeKind};
-use crate::split;
+use crate::{dummies, skeleton, split};
 
 pub struct PackOptions {
     pub target_dir: PathBuf,
     pub out: PathBuf,
     pub parents: Vec<PathBuf>,
     pub settings: Settings,
+    /// The skeleton the tree was built from: its members' units are dummies.
+    pub skeleton: Option<PathBuf>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -43,6 +45,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let hashes = hash_files(&nodes)?;
     let sources = new_blobs(&nodes, &hashes, &chain);
     let entries = entries(&nodes, &hashes);
+    let dummies = dummy_units(&entries, options.skeleton.as_deref())?;
 
     let mut layer = NewLayer::create(&options.out)?;
     let new_raw_bytes = sources.iter().map(|(_, s)| s.size).sum();
@@ -58,6 +61,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         entries,
         frames,
         blobs,
+        dummies,
     };
     let report = PackReport {
         entries: manifest.entries.len(),
@@ -68,6 +72,21 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     };
     layer.commit(&manifest)?;
     Ok(report)
+}
+
+/// Dummy units of this tree: the units of a skeleton's members.
+fn dummy_units(entries: &[Entry], skeleton: Option<&Path>) -> Result<Vec<String>> {
+    let Some(dir) = skeleton else {
+        return Ok(Vec::new());
+    };
+    let dirs = entries.iter().filter_map(|e| match e {
+        Entry::Dir { path, .. } => Some(path.as_str()),
+        _ => None,
+    });
+    Ok(dummies::from_skeleton(
+        dirs,
+        &skeleton::read_info(dir)?.members,
+    ))
 }
 
 pub fn logical_bytes(entries: &[Entry]) -> u64 {

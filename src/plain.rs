@@ -12,6 +12,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::layout::MTIME;
 use crate::link::plain_root;
 use crate::scan::{scan, Node, NodeKind};
+use crate::{dummies, skeleton};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct PlainReport {
@@ -20,12 +21,28 @@ pub struct PlainReport {
     pub copied_bytes: u64,
 }
 
-pub fn pack_plain(target_dir: &Path, out: &Path, parents: &[PathBuf]) -> Result<PlainReport> {
+/// With `skeleton`, the fingerprints of its members' units are left out, so
+/// that `link` makes cargo rebuild them from the real sources.
+pub fn pack_plain(
+    target_dir: &Path,
+    out: &Path,
+    parents: &[PathBuf],
+    skeleton: Option<&Path>,
+) -> Result<PlainReport> {
     let parents = parents
         .iter()
         .map(|p| plain_root(p))
         .collect::<Result<Vec<_>>>()?;
-    let nodes = scan(target_dir)?;
+    let mut nodes = scan(target_dir)?;
+    if let Some(dir) = skeleton {
+        let members = skeleton::read_info(dir)?.members;
+        let dirs = nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
+            .map(|n| n.rel.as_str());
+        let units = dummies::from_skeleton(dirs, &members);
+        nodes.retain(|n| !dummies::is_within(&n.rel, &units));
+    }
     if out.exists() && std::fs::read_dir(out).at(out)?.next().is_some() {
         return Err(Error::bad_input(
             out,

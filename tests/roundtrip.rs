@@ -151,6 +151,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         out: layer.clone(),
         parents: vec![],
         settings,
+        skeleton: None,
     })
     .unwrap();
     unpack(&layer, &out).unwrap();

@@ -1,0 +1,65 @@
+//! Which units of a target directory were built from a skeleton's dummy
+//! sources. Store sources and inherited artifacts all have mtime 1, and cargo
+//! counts equal mtimes as fresh: left alone, a member built from dummies
+//! looks fresh next to its real sources and its stub binary ships.
+
+use std::collections::BTreeSet;
+
+/// Fingerprint directories (`.../.fingerprint/<pkg>-<hash>`) of `members`
+/// among `dirs`. Only a skeleton's build has dummies: unpack and link leave
+/// them out, so a build on top either rebuilds them or never has them.
+pub fn from_skeleton<'a>(
+    dirs: impl Iterator<Item = &'a str>,
+    members: &BTreeSet<String>,
+) -> Vec<String> {
+    dirs.filter(|path| unit_package(path).is_some_and(|pkg| members.contains(pkg)))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `path` is one of `units` or lies below one.
+pub fn is_within(path: &str, units: &[String]) -> bool {
+    units.iter().any(|unit| {
+        path.strip_prefix(unit.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// The package of a unit directory `.../.fingerprint/<pkg>-<16 hex digits>`.
+fn unit_package(path: &str) -> Option<&str> {
+    let (parent, name) = path.rsplit_once('/')?;
+    if !parent.ends_with(".fingerprint") {
+        return None;
+    }
+    let (package, hash) = name.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(package)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_member_units_only() {
+        assert_eq!(
+            unit_package("debug/.fingerprint/my-app-0123456789abcdef"),
+            Some("my-app")
+        );
+        assert_eq!(unit_package("debug/.fingerprint/app-0123"), None);
+        assert_eq!(unit_package("debug/deps/app-0123456789abcdef"), None);
+    }
+
+    #[test]
+    fn within_means_the_unit_or_below_it() {
+        let units = ["debug/.fingerprint/app-0123456789abcdef".to_string()];
+        assert!(is_within("debug/.fingerprint/app-0123456789abcdef", &units));
+        assert!(is_within(
+            "debug/.fingerprint/app-0123456789abcdef/bin-app",
+            &units
+        ));
+        assert!(!is_within(
+            "debug/.fingerprint/app-0123456789abcdef0",
+            &units
+        ));
+    }
+}

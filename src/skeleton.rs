@@ -1,0 +1,145 @@
+//! `skeleton`: a copy of a workspace that builds every dependency and none
+//! of the workspace's own code: the same manifests, lockfile and cargo
+//! config, dummy sources for every target of every member. Path dependencies
+//! outside the workspace are real dependencies and are copied whole.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::{Metadata, MetadataCommand, Package, Target, TargetKind};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+
+/// Written into the skeleton, read by `pack --skeleton`.
+pub const SKELETON_FILE: &str = ".cargo-inherit-skeleton.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SkeletonInfo {
+    /// Workspace members, whose units in a target built from this skeleton
+    /// are dummies.
+    pub members: BTreeSet<String>,
+}
+
+/// Files at the workspace root that steer the build and must come along.
+const ROOT_FILES: &[&str] = &[
+    "Cargo.lock",
+    ".cargo/config.toml",
+    ".cargo/config",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+];
+
+pub fn skeleton(src: &Path, out: &Path) -> Result<SkeletonInfo> {
+    let manifest = src.join("Cargo.toml");
+    let metadata = MetadataCommand::new()
+        .manifest_path(&manifest)
+        .other_options(["--offline".to_string(), "--locked".to_string()])
+        .exec()
+        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))?;
+    let root = metadata.workspace_root.as_std_path().to_path_buf();
+    for file in ROOT_FILES {
+        let from = root.join(file);
+        if from.is_file() {
+            copy(&from, &out.join(file))?;
+        }
+    }
+    copy(&root.join("Cargo.toml"), &out.join("Cargo.toml"))?;
+    let mut members = BTreeSet::new();
+    for package in metadata.workspace_packages() {
+        members.insert(package.name.to_string());
+        write_member(package, &root, out)?;
+    }
+    for package in outside_path_packages(&metadata) {
+        copy_package(package, &root, out)?;
+    }
+    let info = SkeletonInfo { members };
+    let text = serde_json::to_vec_pretty(&info).expect("skeleton info serialises");
+    std::fs::write(out.join(SKELETON_FILE), text).at(out.join(SKELETON_FILE))?;
+    Ok(info)
+}
+
+pub fn read_info(skeleton_dir: &Path) -> Result<SkeletonInfo> {
+    let path = skeleton_dir.join(SKELETON_FILE);
+    let text = std::fs::read(&path).at(&path)?;
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::bad_input(&path, format!("not a skeleton description: {e}")))
+}
+
+/// The member's manifest, and a dummy for every target's source.
+fn write_member(package: &Package, root: &Path, out: &Path) -> Result<()> {
+    let manifest = package.manifest_path.as_std_path();
+    copy(manifest, &relocate(manifest, root, out)?)?;
+    for target in &package.targets {
+        let source = target.src_path.as_std_path();
+        let dummy = relocate(source, root, out)?;
+        if let Some(dir) = dummy.parent() {
+            std::fs::create_dir_all(dir).at(dir)?;
+        }
+        std::fs::write(&dummy, dummy_source(target)).at(&dummy)?;
+    }
+    Ok(())
+}
+
+fn dummy_source(target: &Target) -> &'static str {
+    let library = target.kind.iter().any(|k| {
+        matches!(
+            k,
+            TargetKind::Lib
+                | TargetKind::RLib
+                | TargetKind::DyLib
+                | TargetKind::CDyLib
+                | TargetKind::StaticLib
+                | TargetKind::ProcMacro
+        )
+    });
+    if library {
+        ""
+    } else {
+        "fn main() {}\n"
+    }
+}
+
+/// Path packages that are not members: real dependencies of the workspace.
+fn outside_path_packages(metadata: &Metadata) -> impl Iterator<Item = &Package> {
+    let members: BTreeSet<_> = metadata.workspace_members.iter().collect();
+    metadata
+        .packages
+        .iter()
+        .filter(move |p| p.source.is_none() && !members.contains(&p.id))
+}
+
+fn copy_package(package: &Package, root: &Path, out: &Path) -> Result<()> {
+    let dir = package
+        .manifest_path
+        .parent()
+        .expect("a manifest has a directory")
+        .as_std_path();
+    for item in walkdir::WalkDir::new(dir) {
+        let item = item.map_err(|e| Error::io(dir, e.into()))?;
+        if item.file_type().is_file()
+            && !item.path().components().any(|c| c.as_os_str() == "target")
+        {
+            copy(item.path(), &relocate(item.path(), root, out)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// `path` below `root`, moved below `out`.
+fn relocate(path: &Path, root: &Path, out: &Path) -> Result<PathBuf> {
+    let rel = path.strip_prefix(root).map_err(|_| {
+        Error::bad_input(
+            path,
+            format!("is outside the workspace root {}", root.display()),
+        )
+    })?;
+    Ok(out.join(rel))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).at(dir)?;
+    }
+    std::fs::copy(from, to).at(to).map(|_| ())
+}

@@ -1,0 +1,143 @@
+//! Deps built from a skeleton, inherited by the real build: store sources
+//! and inherited artifacts all have mtime 1, so without the layer's record of
+//! dummy units cargo would take the members for fresh and ship the stubs.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::fixture::Project;
+use common::*;
+
+/// Builds the skeleton of the project at the project's own path (as a Nix
+/// build does in /build/source), packs it, and puts the real sources back.
+fn deps_layer(project: &Project, layer: &Path, record_dummies: bool) {
+    let (real, skel) = (project.path("real-source"), project.path("skeleton"));
+    ok(&["skeleton", s(&project.src), s(&skel)]);
+    std::fs::rename(&project.src, &real).unwrap();
+    std::fs::rename(&skel, &project.src).unwrap();
+    let deps = project.cargo(&["build"], false);
+    assert!(deps.success, "{}", deps.stderr);
+    let target = project.target();
+    let mut args = vec!["pack", "--target-dir", s(&target), "--out", s(layer)];
+    if record_dummies {
+        args.extend(["--skeleton", s(&project.src)]);
+    }
+    ok(&args);
+    std::fs::rename(&target, project.path("deps-target")).unwrap();
+    std::fs::rename(&project.src, &skel).unwrap();
+    std::fs::rename(&real, &project.src).unwrap();
+    make_store_like(layer);
+}
+
+fn run_app(project: &Project) -> String {
+    let out = Command::new(project.target().join("debug/app"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn members_built_from_dummies_rebuild_and_the_real_binary_runs() {
+    let project = Project::prepare("basic");
+    let layer = project.path("deps-layer");
+    deps_layer(&project, &layer, true);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layer.join("manifest.json")).unwrap()).unwrap();
+    let dummies: Vec<&str> = manifest["dummies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(
+        dummies.iter().any(|d| d.contains("/.fingerprint/app-")),
+        "{dummies:?}"
+    );
+    assert!(
+        dummies.iter().any(|d| d.contains("/.fingerprint/util-")),
+        "{dummies:?}"
+    );
+    assert!(!dummies.iter().any(|d| d.contains("serde")), "{dummies:?}");
+
+    ok(&[
+        "unpack",
+        "--from",
+        s(&layer),
+        "--target-dir",
+        s(&project.target()),
+    ]);
+    let build = project.cargo(&["build"], true);
+    assert!(build.success, "{}", build.stderr);
+    assert_eq!(
+        build.rebuilt,
+        ["app", "util"],
+        "exactly the members rebuild"
+    );
+    assert!(
+        run_app(&project).contains("hello from the real util"),
+        "{}",
+        run_app(&project)
+    );
+
+    // A layer of the real build on top records no dummies: it is reused whole.
+    let build_layer = project.path("build-layer");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&project.target()),
+        "--out",
+        s(&build_layer),
+        "--parent",
+        s(&layer),
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(build_layer.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest.get("dummies").is_none(), "{}", manifest["dummies"]);
+    std::fs::remove_dir_all(project.target()).unwrap();
+    ok(&[
+        "unpack",
+        "--from",
+        s(&build_layer),
+        "--target-dir",
+        s(&project.target()),
+    ]);
+    let again = project.cargo(&["build"], true);
+    assert!(
+        again.success && again.rebuilt.is_empty(),
+        "{:?} {}",
+        again.rebuilt,
+        again.stderr
+    );
+    make_writable(&layer);
+}
+
+/// The control: without the record, the danger is real. The stub `app` is
+/// taken for fresh; here `util` does rebuild, against the dummy build
+/// script's empty OUT_DIR, so the build breaks instead of shipping the stub.
+#[test]
+fn without_the_record_the_real_binary_is_not_built() {
+    let project = Project::prepare("basic");
+    let layer = project.path("deps-layer");
+    deps_layer(&project, &layer, false);
+    ok(&[
+        "unpack",
+        "--from",
+        s(&layer),
+        "--target-dir",
+        s(&project.target()),
+    ]);
+    let build = project.cargo(&["build"], true);
+    assert!(
+        !build.rebuilt.contains(&"app".to_string()),
+        "{:?}",
+        build.rebuilt
+    );
+    let real = build.success && run_app(&project).contains("hello from the real util");
+    assert!(
+        !real,
+        "the real binary was built without the record: the fixture no longer shows the danger"
+    );
+    make_writable(&layer);
+}
