@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::blobstore::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::inspect::{human_bytes, inspect, render};
 use crate::layout::unpack;
 use crate::link::link;
 use crate::pack::{pack, PackOptions};
 use crate::plain::pack_plain;
+use crate::rebuilt::rebuilt;
 use crate::skeleton::skeleton;
 
 #[derive(Parser)]
@@ -86,6 +87,19 @@ enum Command {
     /// Write a copy of the workspace at SRC with dummy sources for every
     /// member target, to build all dependencies and nothing else.
     Skeleton { src: PathBuf, out: PathBuf },
+    /// Count the units a cargo run compiled, from its --message-format=json log.
+    Rebuilt {
+        #[arg(long)]
+        log: PathBuf,
+        /// The workspace the log is of, to tell members from dependencies.
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// Fail when any dependency (a package that is not a member) was compiled.
+        #[arg(long)]
+        deny_deps: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
         layer: PathBuf,
@@ -207,6 +221,34 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 report.copied,
                 target_dir.display(),
             ));
+        }
+        Command::Rebuilt {
+            log,
+            workspace,
+            deny_deps,
+            json,
+        } => {
+            let report = rebuilt(&log, &workspace)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).expect("reports serialise")
+                );
+            } else {
+                println!(
+                    "rebuilt {} units: members {:?}, dependencies {:?}",
+                    report.units, report.members, report.dependencies
+                );
+            }
+            if deny_deps && !report.dependencies.is_empty() {
+                return Err(Error::bad_input(
+                    &log,
+                    format!(
+                        "dependencies were compiled although inherited: {:?}",
+                        report.dependencies
+                    ),
+                ));
+            }
         }
         Command::Inspect { layer, json } => {
             let summary = inspect(&layer)?;

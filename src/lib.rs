@@ -13,6 +13,7 @@ pub mod link;
 pub mod manifest;
 pub mod pack;
 pub mod plain;
+pub mod rebuilt;
 pub mod scan;
 pub mod skeleton;
 pub mod split;

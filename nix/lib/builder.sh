@@ -1,0 +1,9 @@
+# The standalone builder: the hooks, in order, with no stdenv around them.
+set -euo pipefail
+# shellcheck source=hooks.sh
+source "$cargoInheritHooks"
+cargoInheritConfigure
+cargoInheritPrepareSource
+cargoInheritInherit
+cargoInheritRunCargo
+cargoInheritInstall

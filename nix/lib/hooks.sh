@@ -1,0 +1,103 @@
+# cargo-inherit setup hooks: plain bash functions, sourced by the standalone
+# builder (builder.sh) and wrapped by makeSetupHook for nixpkgs (crane.nix).
+#
+# Environment they read:
+#   cargoInherit            store path holding bin/cargo-inherit and bin/cargo-inherit-rustc
+#   src                     the workspace sources
+#   cargoVendorDir          vendored crates (`cargo vendor` output)
+#   cargoArtifacts          optional: an earlier cargo-inherit derivation to inherit from
+#   cargoInheritStrategy    layered (pack/unpack, default) or symlink (pack --format plain/link)
+#   cargoCommands           cargo commands separated by ';', e.g. "check;build;test --no-run"
+#   cargoExtraArgs          arguments for every command, e.g. --release
+#   cargoInheritSkeleton    1: src is a skeleton (`cargo-inherit skeleton`): record its units as dummies
+#   cargoInheritDenyDeps    1: fail when a dependency compiles although artifacts were inherited
+#   cargoInheritPackLayer   0: install no layer into $out/layer (default 1)
+#   cargoInheritInstallBins 1: copy the profile's executables into $out/bin
+
+cargoInheritNow() { date +%s.%N; }
+cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }
+cargoInheritTool() { "$cargoInherit/bin/cargo-inherit" "$@"; }
+
+cargoInheritConfigure() {
+  # The same paths in every derivation: fingerprints hold absolute paths.
+  export HOME="$NIX_BUILD_TOP/home"
+  export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
+  export CARGO_TARGET_DIR="$NIX_BUILD_TOP/source/target"
+  mkdir -p "$HOME" "$CARGO_HOME"
+  cat > "$CARGO_HOME/config.toml" <<CONFIG
+[source.crates-io]
+replace-with = "vendored"
+[source.vendored]
+directory = "$cargoVendorDir"
+[net]
+offline = true
+CONFIG
+  # Every layer of a chain uses the wrapper: build scripts see RUSTC_WRAPPER
+  # and some rerun when it changes.
+  export RUSTC_WRAPPER="$cargoInherit/bin/cargo-inherit-rustc"
+  if [ "${NIX_BUILD_CORES:-0}" -gt 0 ]; then export CARGO_BUILD_JOBS="$NIX_BUILD_CORES"; fi
+  # Incremental caches would be stored in every layer and are of no use to
+  # a derivation that builds once.
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+}
+
+cargoInheritPrepareSource() {
+  local dest="$NIX_BUILD_TOP/source"
+  # Sources keep the store's mtime 1, like the artifacts they meet.
+  cp -r --preserve=timestamps "$src" "$dest"
+  chmod -R u+w "$dest"
+  cd "$dest"
+}
+
+cargoInheritInherit() {
+  cargoInheritInheritSeconds=0
+  [ -n "${cargoArtifacts:-}" ] || return 0
+  local start; start=$(cargoInheritNow)
+  case "${cargoInheritStrategy:-layered}" in
+    layered) cargoInheritTool unpack --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" ;;
+    symlink) cargoInheritTool link --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" ;;
+    *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
+  esac
+  cargoInheritInheritSeconds=$(cargoInheritSince "$start")
+}
+
+cargoInheritRunCargo() {
+  local start; start=$(cargoInheritNow)
+  local log="$NIX_BUILD_TOP/cargo.json" commands command
+  : > "$log"
+  IFS=';' read -ra commands <<< "${cargoCommands:-build}"
+  for command in "${commands[@]}"; do
+    echo "cargo-inherit: cargo $command ${cargoExtraArgs:-}" >&2
+    # shellcheck disable=SC2086 # commands and extra args are word lists
+    cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} >> "$log"
+  done
+  cargoInheritCargoSeconds=$(cargoInheritSince "$start")
+  cargoInheritTool rebuilt --log "$log" --workspace . --json > "$NIX_BUILD_TOP/rebuilt.json"
+  cat "$NIX_BUILD_TOP/rebuilt.json" >&2
+  if [ -n "${cargoArtifacts:-}" ] && [ "${cargoInheritDenyDeps:-0}" = 1 ]; then
+    cargoInheritTool rebuilt --log "$log" --workspace . --deny-deps > /dev/null
+  fi
+}
+
+cargoInheritInstall() {
+  local start; start=$(cargoInheritNow)
+  mkdir -p "$out"
+  if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
+    local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
+    if [ -n "${cargoArtifacts:-}" ]; then args+=(--parent "$cargoArtifacts/layer"); fi
+    if [ "${cargoInheritSkeleton:-0}" = 1 ]; then args+=(--skeleton "$NIX_BUILD_TOP/source"); fi
+    if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain); fi
+    cargoInheritTool pack "${args[@]}"
+  fi
+  if [ "${cargoInheritInstallBins:-0}" = 1 ]; then
+    local profile=debug
+    case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
+    mkdir -p "$out/bin"
+    find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x -exec cp {} "$out/bin/" \;
+  fi
+  local stored=0
+  if [ -d "$out/layer" ]; then stored=$(du -sb --apparent-size "$out/layer" | cut -f1); fi
+  printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"stored_bytes":%s,"rebuilt":%s}\n' \
+    "${name:-?}" "$cargoInheritInheritSeconds" "$cargoInheritCargoSeconds" "$(cargoInheritSince "$start")" \
+    "$stored" "$(cat "$NIX_BUILD_TOP/rebuilt.json")" > "$out/cargo-inherit-report.json"
+}
