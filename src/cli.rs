@@ -63,6 +63,10 @@ enum Command {
         /// units are recorded as dummies, which unpack makes cargo rebuild.
         #[arg(long)]
         skeleton: Option<PathBuf>,
+        /// The workspace the tree was built from: each member's sources are
+        /// hashed, so an unpack next to edited sources rebuilds that member.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
         /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
         /// under OUT/target for `link`, immutable artifacts a parent holds
         /// unchanged replaced by symlinks to it.
@@ -76,6 +80,9 @@ enum Command {
         from: PathBuf,
         #[arg(long, default_value = "target")]
         target_dir: PathBuf,
+        /// The workspace being built, as for unpack.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
     },
     /// Lay a layer (with all its parents) out into a target directory.
     Unpack {
@@ -83,6 +90,10 @@ enum Command {
         from: PathBuf,
         #[arg(long, default_value = "target")]
         target_dir: PathBuf,
+        /// The workspace being built: members whose sources changed since the
+        /// layer was packed get their units left out, so cargo rebuilds them.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
     },
     /// Write a copy of the workspace at SRC with dummy sources for every
     /// member target, to build all dependencies and nothing else.
@@ -152,10 +163,17 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             out,
             parents,
             skeleton,
+            workspace,
             format: Format::Plain,
             ..
         } => {
-            let report = pack_plain(&target_dir, &out, &parents, skeleton.as_deref())?;
+            let report = pack_plain(
+                &target_dir,
+                &out,
+                &parents,
+                skeleton.as_deref(),
+                workspace.as_deref(),
+            )?;
             say(format!(
                 "installed {} entries into {}: {} linked to parents, {} copied",
                 report.entries,
@@ -171,6 +189,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             level,
             frame_size,
             skeleton,
+            workspace,
             format: Format::Layered,
         } => {
             let settings = Settings {
@@ -183,6 +202,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 parents,
                 settings,
                 skeleton,
+                workspace,
             })?;
             say(format!(
                 "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
@@ -194,8 +214,12 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 human_bytes(report.stored_bytes),
             ));
         }
-        Command::Unpack { from, target_dir } => {
-            let report = unpack(&from, &target_dir)?;
+        Command::Unpack {
+            from,
+            target_dir,
+            workspace,
+        } => {
+            let report = unpack(&from, &target_dir, workspace.as_deref())?;
             say(format!(
                 "unpacked {} entries ({} files, {}) from {} frames into {}",
                 report.entries,
@@ -213,8 +237,12 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 out.display()
             ));
         }
-        Command::Link { from, target_dir } => {
-            let report = link(&from, &target_dir)?;
+        Command::Link {
+            from,
+            target_dir,
+            workspace,
+        } => {
+            let report = link(&from, &target_dir, workspace.as_deref())?;
             say(format!(
                 "linked {} artifacts into the store and copied {} files into {}",
                 report.linked,

@@ -159,15 +159,15 @@ impl Chain {
         true
     }
 
-    /// Leaves the top layer's dummy units out of its tree, so that laying it
-    /// out makes cargo rebuild them from real sources.
-    pub fn drop_dummies(&mut self) {
+    /// Leaves the top layer's dummy units, and `stale` ones, out of its
+    /// tree, so that laying it out makes cargo rebuild them from real sources.
+    pub fn drop_units(&mut self, stale: &[String]) {
         let manifest = &mut self.layers[0].manifest;
-        let dummies = std::mem::take(&mut manifest.dummies);
+        let mut units = manifest.dummies.clone();
+        units.extend_from_slice(stale);
         manifest
             .entries
-            .retain(|e| !crate::dummies::is_within(e.path(), &dummies));
-        manifest.dummies = dummies;
+            .retain(|e| !crate::dummies::is_within(e.path(), &units));
     }
 
     pub fn top(&self) -> &Layer {

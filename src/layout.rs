@@ -30,9 +30,15 @@ pub struct UnpackReport {
     pub frames: usize,
 }
 
-pub fn unpack(from: &Path, target_dir: &Path) -> Result<UnpackReport> {
+/// With `workspace`, units of members whose sources changed since the layer
+/// was packed are left out too.
+pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<UnpackReport> {
     let mut chain = Chain::open(from)?;
-    chain.drop_dummies();
+    let stale = match workspace {
+        Some(dir) => crate::sources::stale_units(&chain.top().manifest.sources, dir)?,
+        None => Vec::new(),
+    };
+    chain.drop_units(&stale);
     let plan = Plan::new(&chain)?;
     lay_out(target_dir, |root| plan.write(&chain, root))
 }

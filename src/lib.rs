@@ -16,4 +16,5 @@ pub mod plain;
 pub mod rebuilt;
 pub mod scan;
 pub mod skeleton;
+pub mod sources;
 pub mod split;

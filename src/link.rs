@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::classify::is_immutable_artifact;
-use crate::error::{IoContext, Result};
+use crate::dummies::is_within;
+use crate::error::{Error, IoContext, Result};
 use crate::layout::{lay_out, settle_dir, MTIME};
+use crate::plain::SOURCES_FILE;
 use crate::scan::{scan, Node, NodeKind};
+use crate::sources::{stale_units, MemberSource};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct LinkReport {
@@ -32,9 +35,19 @@ pub fn plain_root(dir: &Path) -> Result<PathBuf> {
     root.canonicalize().at(&root)
 }
 
-pub fn link(from: &Path, target_dir: &Path) -> Result<LinkReport> {
+/// With `workspace`, units of members whose sources changed since the tree
+/// was packed are left out, so cargo rebuilds them.
+pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
     let tree = plain_root(from)?;
-    let nodes = scan(&tree)?;
+    let mut nodes = scan(&tree)?;
+    let recorded = from.join(SOURCES_FILE);
+    if let (Some(dir), true) = (workspace, recorded.is_file()) {
+        let text = std::fs::read(&recorded).at(&recorded)?;
+        let members: Vec<MemberSource> = serde_json::from_slice(&text)
+            .map_err(|e| Error::bad_input(&recorded, format!("not a sources record: {e}")))?;
+        let stale = stale_units(&members, dir)?;
+        nodes.retain(|n| !is_within(&n.rel, &stale));
+    }
     lay_out(target_dir, |root| write_tree(&nodes, root))
 }
 

@@ -145,6 +145,10 @@ pub struct Manifest {
     /// rebuilds exactly those units from the real sources.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dummies: Vec<String>,
+    /// Workspace members built from real sources: unpack with the current
+    /// workspace leaves out the units of those whose sources changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<crate::sources::MemberSource>,
 }
 
 /// Read before the full manifest so that a future format is refused by its
@@ -354,6 +358,7 @@ mod tests {
             frames: vec![],
             blobs: vec![],
             dummies: vec![],
+            sources: vec![],
         }
     }
 

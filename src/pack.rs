@@ -23,6 +23,8 @@ pub struct PackOptions {
     pub settings: Settings,
     /// The skeleton the tree was built from: its members' units are dummies.
     pub skeleton: Option<PathBuf>,
+    /// The workspace the tree was built from: its members' sources are recorded.
+    pub workspace: Option<PathBuf>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -46,6 +48,10 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let sources = new_blobs(&nodes, &hashes, &chain);
     let entries = entries(&nodes, &hashes);
     let dummies = dummy_units(&entries, options.skeleton.as_deref())?;
+    let member_sources = match &options.workspace {
+        Some(dir) => crate::sources::record(dir, unit_dirs(&entries))?,
+        None => Vec::new(),
+    };
 
     let mut layer = NewLayer::create(&options.out)?;
     let new_raw_bytes = sources.iter().map(|(_, s)| s.size).sum();
@@ -62,6 +68,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         frames,
         blobs,
         dummies,
+        sources: member_sources,
     };
     let report = PackReport {
         entries: manifest.entries.len(),
@@ -79,14 +86,17 @@ fn dummy_units(entries: &[Entry], skeleton: Option<&Path>) -> Result<Vec<String>
     let Some(dir) = skeleton else {
         return Ok(Vec::new());
     };
-    let dirs = entries.iter().filter_map(|e| match e {
-        Entry::Dir { path, .. } => Some(path.as_str()),
-        _ => None,
-    });
     Ok(dummies::from_skeleton(
-        dirs,
+        unit_dirs(entries),
         &skeleton::read_info(dir)?.members,
     ))
+}
+
+fn unit_dirs(entries: &[Entry]) -> impl Iterator<Item = &str> + Clone {
+    entries.iter().filter_map(|e| match e {
+        Entry::Dir { path, .. } => Some(path.as_str()),
+        _ => None,
+    })
 }
 
 pub fn logical_bytes(entries: &[Entry]) -> u64 {

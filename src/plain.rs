@@ -12,7 +12,10 @@ use crate::error::{Error, IoContext, Result};
 use crate::layout::MTIME;
 use crate::link::plain_root;
 use crate::scan::{scan, Node, NodeKind};
-use crate::{dummies, skeleton};
+use crate::{dummies, skeleton, sources};
+
+/// Beside `target/`: the members' sources, as `pack --workspace` records them.
+pub const SOURCES_FILE: &str = "cargo-inherit-sources.json";
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct PlainReport {
@@ -28,6 +31,7 @@ pub fn pack_plain(
     out: &Path,
     parents: &[PathBuf],
     skeleton: Option<&Path>,
+    workspace: Option<&Path>,
 ) -> Result<PlainReport> {
     let parents = parents
         .iter()
@@ -56,6 +60,19 @@ pub fn pack_plain(
         .tempdir_in(out)
         .at(out)?;
     let report = write_tree(&nodes, partial.path(), &parents)?;
+    if let Some(dir) = workspace {
+        let dirs = nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
+            .map(|n| n.rel.as_str());
+        let recorded = sources::record(dir, dirs)?;
+        let path = out.join(SOURCES_FILE);
+        std::fs::write(
+            &path,
+            serde_json::to_vec(&recorded).expect("sources serialise"),
+        )
+        .at(&path)?;
+    }
     let target = out.join("target");
     std::fs::rename(partial.path(), &target).at(&target)?;
     let _ = partial.keep();

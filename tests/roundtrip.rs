@@ -152,9 +152,10 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         parents: vec![],
         settings,
         skeleton: None,
+        workspace: None,
     })
     .unwrap();
-    unpack(&layer, &out).unwrap();
+    unpack(&layer, &out, None).unwrap();
 
     assert_eq!(snapshot(&out), expected_after_unpack(&before));
     assert_all_mtimes_one(&out);

@@ -141,3 +141,62 @@ fn without_the_record_the_real_binary_is_not_built() {
     );
     make_writable(&layer);
 }
+
+/// A member edited after its layer was packed: in the store both have mtime
+/// 1, so only the recorded source hash tells cargo to rebuild it.
+#[test]
+fn an_edited_member_rebuilds_alone() {
+    let project = Project::prepare("basic");
+    let first = project.cargo(&["build"], false);
+    assert!(first.success, "{}", first.stderr);
+    let layer = project.path("build-layer");
+    let target = project.target();
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&target),
+        "--out",
+        s(&layer),
+        "--workspace",
+        s(&project.src),
+    ]);
+    make_store_like(&layer);
+    let main = project.src.join("app/src/main.rs");
+    let edited = std::fs::read_to_string(&main)
+        .unwrap()
+        .replace("{} ({} bytes", "edited: {} ({} bytes");
+    std::fs::write(&main, edited).unwrap();
+    let one = filetime::FileTime::from_unix_time(1, 0);
+    filetime::set_file_times(&main, one, one).unwrap();
+
+    // Without the workspace, cargo takes the stale app for fresh.
+    std::fs::remove_dir_all(&target).unwrap();
+    ok(&["unpack", "--from", s(&layer), "--target-dir", s(&target)]);
+    let blind = project.cargo(&["build"], true);
+    assert!(
+        blind.success && blind.rebuilt.is_empty(),
+        "{:?}",
+        blind.rebuilt
+    );
+    assert!(!run_app(&project).contains("edited"));
+
+    std::fs::remove_dir_all(&target).unwrap();
+    ok(&[
+        "unpack",
+        "--from",
+        s(&layer),
+        "--target-dir",
+        s(&target),
+        "--workspace",
+        s(&project.src),
+    ]);
+    let build = project.cargo(&["build"], true);
+    assert!(build.success, "{}", build.stderr);
+    assert_eq!(build.rebuilt, ["app"]);
+    assert!(
+        run_app(&project).contains("edited: hello from the real util"),
+        "{}",
+        run_app(&project)
+    );
+    make_writable(&layer);
+}

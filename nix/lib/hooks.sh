@@ -54,8 +54,10 @@ cargoInheritInherit() {
   [ -n "${cargoArtifacts:-}" ] || return 0
   local start; start=$(cargoInheritNow)
   case "${cargoInheritStrategy:-layered}" in
-    layered) cargoInheritTool unpack --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" ;;
-    symlink) cargoInheritTool link --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" ;;
+    # --workspace: members edited since that layer are rebuilt, though
+    # their sources have the store's mtime 1 like everything else.
+    layered) cargoInheritTool unpack --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
+    symlink) cargoInheritTool link --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
     *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
   esac
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
@@ -85,7 +87,11 @@ cargoInheritInstall() {
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
     if [ -n "${cargoArtifacts:-}" ]; then args+=(--parent "$cargoArtifacts/layer"); fi
-    if [ "${cargoInheritSkeleton:-0}" = 1 ]; then args+=(--skeleton "$NIX_BUILD_TOP/source"); fi
+    if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
+      args+=(--skeleton "$NIX_BUILD_TOP/source")
+    else
+      args+=(--workspace "$NIX_BUILD_TOP/source")
+    fi
     if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain); fi
     cargoInheritTool pack "${args[@]}"
   fi

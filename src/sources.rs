@@ -1,0 +1,101 @@
+//! Which workspace members changed since a layer was packed. Sources in the
+//! store all have mtime 1, like the artifacts inherited with them: cargo
+//! cannot see that a member was edited, so its units are left out instead.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cargo_metadata::MetadataCommand;
+use serde::{Deserialize, Serialize};
+
+use crate::dummies;
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::BlobId;
+
+/// A member's sources when the layer was packed, and its unit directories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSource {
+    pub package: String,
+    pub hash: BlobId,
+    pub units: Vec<String>,
+}
+
+/// Every member of the workspace at `workspace`, its sources hashed, and
+/// its unit directories among `dirs` of the target tree.
+pub fn record<'a>(
+    workspace: &Path,
+    dirs: impl Iterator<Item = &'a str> + Clone,
+) -> Result<Vec<MemberSource>> {
+    members(workspace)?
+        .into_iter()
+        .map(|(package, dir)| {
+            let units = dummies::from_skeleton(dirs.clone(), &BTreeSet::from([package.clone()]));
+            Ok(MemberSource {
+                hash: hash_sources(&dir)?,
+                package,
+                units,
+            })
+        })
+        .collect()
+}
+
+/// Unit directories of recorded members whose sources differ now.
+pub fn stale_units(recorded: &[MemberSource], workspace: &Path) -> Result<Vec<String>> {
+    let now = members(workspace)?;
+    let mut stale = Vec::new();
+    for member in recorded {
+        let current = now.iter().find(|(name, _)| *name == member.package);
+        let unchanged = match current {
+            Some((_, dir)) => hash_sources(dir)? == member.hash,
+            None => false,
+        };
+        if !unchanged {
+            stale.extend(member.units.iter().cloned());
+        }
+    }
+    Ok(stale)
+}
+
+fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let manifest = workspace.join("Cargo.toml");
+    let metadata = MetadataCommand::new()
+        .manifest_path(&manifest)
+        .no_deps()
+        .other_options(["--offline".to_string()])
+        .exec()
+        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))?;
+    Ok(metadata
+        .workspace_packages()
+        .into_iter()
+        .map(|p| {
+            let dir = p
+                .manifest_path
+                .parent()
+                .expect("a manifest has a directory")
+                .as_std_path()
+                .to_path_buf();
+            (p.name.to_string(), dir)
+        })
+        .collect())
+}
+
+/// blake3 over every file below a package directory (paths and contents),
+/// leaving out build output.
+fn hash_sources(dir: &Path) -> Result<BlobId> {
+    let mut hasher = blake3::Hasher::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.file_name() != "target");
+    for item in walk {
+        let item = item.map_err(|e| Error::io(dir, e.into()))?;
+        if item.file_type().is_file() {
+            let rel = item.path().strip_prefix(dir).expect("below its root");
+            hasher.update(rel.as_os_str().as_encoded_bytes());
+            hasher.update(&[0]);
+            hasher.update(&std::fs::read(item.path()).at(item.path())?);
+        }
+    }
+    Ok(BlobId(*hasher.finalize().as_bytes()))
+}
