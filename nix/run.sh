@@ -4,11 +4,14 @@
 # every derivation.
 #
 #   nix/run.sh WORKSPACE_DIR [STRATEGY] [ATTR...]   (default: layered; deps build clippy test doc)
+#   nix/run.sh --print-vendor WORKSPACE_DIR         (vendor it, print where)
 #
 # Installs Nix (Debian's nix-bin) when missing; vendors crates outside the
 # sandbox, cached under $CARGO_INHERIT_CACHE (default ~/.cache/cargo-inherit).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+print_vendor=0
+if [ "$1" = --print-vendor ]; then print_vendor=1; shift; fi
 workspace="$(cd "$1" && pwd)"
 strategy="${2:-layered}"
 shift $(( $# > 1 ? 2 : 1 ))
@@ -32,6 +35,8 @@ vendor() {
   fi
   echo "$out"
 }
+
+if [ "$print_vendor" = 1 ]; then vendor "$workspace"; exit 0; fi
 
 nix_build() {
   nix-build --no-out-link --quiet \

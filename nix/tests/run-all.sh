@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Every Nix test, in real sandboxed builds: each fixture's chain
+# (deps -> build -> clippy, test, doc) in both strategies, then what an
+# edited member and a changed lockfile do. Prints one line per check.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
+
+cargo build -q --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
+ci="$root/target/debug/cargo-inherit"
+stored() { "$ci" inspect --json "$1/layer" | sed -n 's/.*"stored_bytes": \([0-9]*\).*/\1/p' | head -1; }
+deps_of() { sed -n 's/.*"dependencies":\[\([^]]*\)\].*/\1/p' "$1/cargo-inherit-report.json"; }
+members_of() { sed -n 's/.*"members":\[\([^]]*\)\].*/\1/p' "$1/cargo-inherit-report.json"; }
+
+check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
+  local fixture="$1" strategy="$2" name="$1/$2" attr out deps_bytes
+  declare -A outs
+  while IFS='=' read -r attr out; do outs[$attr]=$out; done < "$work/outputs"
+  for attr in build clippy test doc; do
+    if [ -n "$(deps_of "${outs[$attr]}")" ]; then fail "$name $attr compiled dependencies: $(deps_of "${outs[$attr]}")"; fi
+  done
+  if [ "$strategy" = layered ]; then
+    deps_bytes=$(stored "${outs[deps]}")
+    for attr in build clippy test doc; do
+      local bytes limit
+      bytes=$(stored "${outs[$attr]}")
+      limit=$(( deps_bytes / 4 > 4194304 ? deps_bytes / 4 : 4194304 ))
+      if [ "$bytes" -le "$limit" ]; then pass "$name $attr layer stores $bytes bytes (deps: $deps_bytes)"
+      else fail "$name $attr layer stores $bytes bytes, more than $limit (deps: $deps_bytes)"; fi
+    done
+  fi
+  local bin
+  for bin in "${outs[build]}"/bin/*; do
+    if "$bin" > /dev/null; then pass "$name runs $(basename "$bin")"; else fail "$name: $(basename "$bin") failed"; fi
+  done
+}
+
+for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws}; do
+  for strategy in layered symlink; do
+    : > "$work/outputs"
+    if CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then
+      pass "$fixture/$strategy chain built, no dependency compiled after deps"
+      check_chain "$fixture" "$strategy"
+    else
+      tail -40 "$work/log"
+      fail "$fixture/$strategy chain"
+    fi
+  done
+done
+
+# An edited member, and a changed lockfile.
+edited="$work/edited" relocked="$work/relocked"
+cp -r "$root/tests/fixtures/basic" "$edited"
+sed -i 's/{} ({} bytes/edited: {} ({} bytes/' "$edited/app/src/main.rs"
+cp -r "$root/tests/fixtures/basic" "$relocked"
+(cd "$relocked" && cargo update -q --precise 1.0.15 -p itoa)
+vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
+args=(--arg src "$root/tests/fixtures/basic" --arg editedSrc "$edited" --arg relockedSrc "$relocked"
+  --arg vendor "$(vendor_of "$root/tests/fixtures/basic")" --arg relockedVendor "$(vendor_of "$relocked")"
+  --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
+eval_path() { nix-instantiate --eval --read-write-mode --option sandbox true --option substituters '' \
+  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" \
+  "$root/nix/tests/edit.nix" "${args[@]}" -A "$1.outPath"; }
+if [ "$(eval_path deps)" = "$(eval_path editedDeps)" ]; then pass "an edited member keeps the deps layer"
+else fail "an edited member changed the deps layer"; fi
+if [ "$(eval_path deps)" != "$(eval_path relockedDeps)" ]; then pass "a changed Cargo.lock gets a new deps layer"
+else fail "a changed Cargo.lock kept the deps layer"; fi
+out=$(nix-build --no-out-link --quiet --option sandbox true --option substituters '' \
+  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" \
+  "$root/nix/tests/edit.nix" "${args[@]}" -A edited 2> "$work/log") || { tail -30 "$work/log"; fail "edited build"; }
+if [ -n "${out:-}" ]; then
+  if [ "$(members_of "$out")" = '"app"' ] && [ -z "$(deps_of "$out")" ]; then pass "the edited member rebuilt alone"
+  else fail "edited build rebuilt members [$(members_of "$out")] dependencies [$(deps_of "$out")]"; fi
+  if "$out/bin/app" | grep -q "^edited: "; then pass "the edited binary runs"; else fail "the edited binary is stale"; fi
+fi
+
+echo "nix: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
