@@ -10,3 +10,5 @@ command -v setpriv >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Real sandboxed Nix builds of every fixture's chain (installs Nix if missing).
+bash nix/tests/run-all.sh

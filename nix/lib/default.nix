@@ -90,7 +90,7 @@ let
       cargoInheritDenyDeps = if denyDeps then "1" else "0";
       cargoInheritPackLayer = if packLayer then "1" else "0";
       cargoInheritInstallBins = if installBins then "1" else "0";
-    } // (if cargoArtifacts == null then { } else { inherit cargoArtifacts; }));
+    } // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));
 in
 rec {
   cargoInherit = tool;

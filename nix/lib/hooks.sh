@@ -4,8 +4,9 @@
 # Environment they read:
 #   cargoInherit            store path holding bin/cargo-inherit and bin/cargo-inherit-rustc
 #   src                     the workspace sources
-#   cargoVendorDir          vendored crates (`cargo vendor` output)
-#   cargoArtifacts          optional: an earlier cargo-inherit derivation to inherit from
+#   cargoVendorDir          vendored crates (`cargo vendor` output); unset when the
+#                           builder configures vendoring itself (crane)
+#   cargoInheritArtifacts   optional: an earlier cargo-inherit derivation (holding layer/) to inherit from
 #   cargoInheritStrategy    layered (pack/unpack, default) or symlink (pack --format plain/link)
 #   cargoCommands           cargo commands separated by ';', e.g. "check;build;test --no-run"
 #   cargoExtraArgs          arguments for every command, e.g. --release
@@ -20,11 +21,12 @@ cargoInheritTool() { "$cargoInherit/bin/cargo-inherit" "$@"; }
 
 cargoInheritConfigure() {
   # The same paths in every derivation: fingerprints hold absolute paths.
-  export HOME="$NIX_BUILD_TOP/home"
-  export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
-  export CARGO_TARGET_DIR="$NIX_BUILD_TOP/source/target"
-  mkdir -p "$HOME" "$CARGO_HOME"
-  cat > "$CARGO_HOME/config.toml" <<CONFIG
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$NIX_BUILD_TOP/source/target}"
+  if [ -n "${cargoVendorDir:-}" ]; then
+    export HOME="$NIX_BUILD_TOP/home"
+    export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
+    mkdir -p "$HOME" "$CARGO_HOME"
+    cat > "$CARGO_HOME/config.toml" <<CONFIG
 [source.crates-io]
 replace-with = "vendored"
 [source.vendored]
@@ -32,6 +34,7 @@ directory = "$cargoVendorDir"
 [net]
 offline = true
 CONFIG
+  fi
   # Every layer of a chain uses the wrapper: build scripts see RUSTC_WRAPPER
   # and some rerun when it changes.
   export RUSTC_WRAPPER="$cargoInherit/bin/cargo-inherit-rustc"
@@ -49,15 +52,19 @@ cargoInheritPrepareSource() {
   cd "$dest"
 }
 
+# The workspace being built: where the inherit and install hooks run.
+cargoInheritSourceDir() { echo "${cargoInheritSource:-$PWD}"; }
+
 cargoInheritInherit() {
   cargoInheritInheritSeconds=0
-  [ -n "${cargoArtifacts:-}" ] || return 0
+  [ -n "${cargoInheritArtifacts:-}" ] || return 0
+  cargoInheritSource="$PWD"
   local start; start=$(cargoInheritNow)
   case "${cargoInheritStrategy:-layered}" in
     # --workspace: members edited since that layer are rebuilt, though
     # their sources have the store's mtime 1 like everything else.
-    layered) cargoInheritTool unpack --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
-    symlink) cargoInheritTool link --from "$cargoArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
+    layered) cargoInheritTool unpack --from "$cargoInheritArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
+    symlink) cargoInheritTool link --from "$cargoInheritArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
     *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
   esac
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
@@ -76,7 +83,7 @@ cargoInheritRunCargo() {
   cargoInheritCargoSeconds=$(cargoInheritSince "$start")
   cargoInheritTool rebuilt --log "$log" --workspace . --json > "$NIX_BUILD_TOP/rebuilt.json"
   cat "$NIX_BUILD_TOP/rebuilt.json" >&2
-  if [ -n "${cargoArtifacts:-}" ] && [ "${cargoInheritDenyDeps:-0}" = 1 ]; then
+  if [ -n "${cargoInheritArtifacts:-}" ] && [ "${cargoInheritDenyDeps:-0}" = 1 ]; then
     cargoInheritTool rebuilt --log "$log" --workspace . --deny-deps > /dev/null
   fi
 }
@@ -86,11 +93,13 @@ cargoInheritInstall() {
   mkdir -p "$out"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
-    if [ -n "${cargoArtifacts:-}" ]; then args+=(--parent "$cargoArtifacts/layer"); fi
+    if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts/layer"); fi
+    # A skeleton's members are dummies; otherwise record the members'
+    # sources (crane's dummy sources included: they differ from the real ones).
     if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
-      args+=(--skeleton "$NIX_BUILD_TOP/source")
+      args+=(--skeleton "$(cargoInheritSourceDir)")
     else
-      args+=(--workspace "$NIX_BUILD_TOP/source")
+      args+=(--workspace "$(cargoInheritSourceDir)")
     fi
     if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain); fi
     cargoInheritTool pack "${args[@]}"
@@ -104,6 +113,6 @@ cargoInheritInstall() {
   local stored=0
   if [ -d "$out/layer" ]; then stored=$(du -sb --apparent-size "$out/layer" | cut -f1); fi
   printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"stored_bytes":%s,"rebuilt":%s}\n' \
-    "${name:-?}" "$cargoInheritInheritSeconds" "$cargoInheritCargoSeconds" "$(cargoInheritSince "$start")" \
-    "$stored" "$(cat "$NIX_BUILD_TOP/rebuilt.json")" > "$out/cargo-inherit-report.json"
+    "${name:-?}" "${cargoInheritInheritSeconds:-0}" "${cargoInheritCargoSeconds:-0}" "$(cargoInheritSince "$start")" \
+    "$stored" "$(cat "$NIX_BUILD_TOP/rebuilt.json" 2> /dev/null || echo null)" > "$out/cargo-inherit-report.json"
 }

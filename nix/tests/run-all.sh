@@ -79,5 +79,9 @@ if [ -n "${out:-}" ]; then
   if "$out/bin/app" | grep -q "^edited: "; then pass "the edited binary runs"; else fail "the edited binary is stale"; fi
 fi
 
+# The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
+if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
+else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi
+
 echo "nix: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
