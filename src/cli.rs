@@ -41,6 +41,19 @@ enum Format {
     Plain,
 }
 
+/// Where from, where to, and next to which sources.
+#[derive(clap::Args)]
+struct LayOut {
+    #[arg(long)]
+    from: PathBuf,
+    #[arg(long, default_value = "target")]
+    target_dir: PathBuf,
+    /// The workspace being built: members whose sources changed since the
+    /// artifacts were packed get their units left out, so cargo rebuilds them.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Pack a target directory into a layer that stores only what its parents lack.
@@ -75,26 +88,9 @@ enum Command {
     },
     /// Lay a plain target tree from the store out with symlinks for immutable
     /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
-    Link {
-        #[arg(long)]
-        from: PathBuf,
-        #[arg(long, default_value = "target")]
-        target_dir: PathBuf,
-        /// The workspace being built, as for unpack.
-        #[arg(long)]
-        workspace: Option<PathBuf>,
-    },
+    Link(LayOut),
     /// Lay a layer (with all its parents) out into a target directory.
-    Unpack {
-        #[arg(long)]
-        from: PathBuf,
-        #[arg(long, default_value = "target")]
-        target_dir: PathBuf,
-        /// The workspace being built: members whose sources changed since the
-        /// layer was packed get their units left out, so cargo rebuilds them.
-        #[arg(long)]
-        workspace: Option<PathBuf>,
-    },
+    Unpack(LayOut),
     /// Write a copy of the workspace at SRC with dummy sources for every
     /// member target, to build all dependencies and nothing else.
     Skeleton { src: PathBuf, out: PathBuf },
@@ -214,11 +210,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 human_bytes(report.stored_bytes),
             ));
         }
-        Command::Unpack {
+        Command::Unpack(LayOut {
             from,
             target_dir,
             workspace,
-        } => {
+        }) => {
             let report = unpack(&from, &target_dir, workspace.as_deref())?;
             say(format!(
                 "unpacked {} entries ({} files, {}) from {} frames into {}",
@@ -237,11 +233,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 out.display()
             ));
         }
-        Command::Link {
+        Command::Link(LayOut {
             from,
             target_dir,
             workspace,
-        } => {
+        }) => {
             let report = link(&from, &target_dir, workspace.as_deref())?;
             say(format!(
                 "linked {} artifacts into the store and copied {} files into {}",

@@ -18,3 +18,4 @@ pub mod scan;
 pub mod skeleton;
 pub mod sources;
 pub mod split;
+pub mod workspace;

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cargo_metadata::MetadataCommand;
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
@@ -19,13 +18,7 @@ pub struct Rebuilt {
 }
 
 pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {
-    let manifest = workspace.join("Cargo.toml");
-    let metadata = MetadataCommand::new()
-        .manifest_path(&manifest)
-        .no_deps()
-        .other_options(["--offline".to_string()])
-        .exec()
-        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))?;
+    let metadata = crate::workspace::metadata(workspace, false)?;
     let members: BTreeSet<&str> = metadata
         .workspace_members
         .iter()
@@ -56,7 +49,7 @@ pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {
 }
 
 /// `registry+...#itoa@1.0.19` or `path+file:///src/links#0.1.0`.
-fn package_name(id: &str) -> String {
+pub fn package_name(id: &str) -> String {
     let (source, version) = id.rsplit_once('#').unwrap_or((id, ""));
     match version.split_once('@') {
         Some((name, _)) => name.to_string(),

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{Metadata, MetadataCommand, Package, Target, TargetKind};
+use cargo_metadata::{Metadata, Package, Target, TargetKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
@@ -31,12 +31,7 @@ const ROOT_FILES: &[&str] = &[
 ];
 
 pub fn skeleton(src: &Path, out: &Path) -> Result<SkeletonInfo> {
-    let manifest = src.join("Cargo.toml");
-    let metadata = MetadataCommand::new()
-        .manifest_path(&manifest)
-        .other_options(["--offline".to_string(), "--locked".to_string()])
-        .exec()
-        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))?;
+    let metadata = crate::workspace::metadata(src, true)?;
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     for file in ROOT_FILES {
         let from = root.join(file);

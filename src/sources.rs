@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cargo_metadata::MetadataCommand;
 use serde::{Deserialize, Serialize};
 
 use crate::dummies;
@@ -58,13 +57,7 @@ pub fn stale_units(recorded: &[MemberSource], workspace: &Path) -> Result<Vec<St
 }
 
 fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
-    let manifest = workspace.join("Cargo.toml");
-    let metadata = MetadataCommand::new()
-        .manifest_path(&manifest)
-        .no_deps()
-        .other_options(["--offline".to_string()])
-        .exec()
-        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))?;
+    let metadata = crate::workspace::metadata(workspace, false)?;
     Ok(metadata
         .workspace_packages()
         .into_iter()

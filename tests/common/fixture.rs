@@ -88,7 +88,7 @@ impl Project {
         let mut rebuilt: Vec<String> = messages
             .iter()
             .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
-            .map(|m| package_name(m["package_id"].as_str().unwrap_or("?")))
+            .map(|m| cargo_inherit::rebuilt::package_name(m["package_id"].as_str().unwrap_or("?")))
             .collect();
         rebuilt.sort();
         rebuilt.dedup();
@@ -155,14 +155,4 @@ pub fn wrapper() -> String {
         path.display()
     );
     path.to_str().unwrap().to_string()
-}
-
-/// The name in a cargo package id: `registry+...#itoa@1.0.19` or
-/// `path+file:///src/links#0.1.0`, where the directory names the package.
-fn package_name(id: &str) -> String {
-    let (source, version) = id.rsplit_once('#').unwrap_or((id, ""));
-    match version.split_once('@') {
-        Some((name, _)) => name.to_string(),
-        None => source.rsplit('/').next().unwrap_or(source).to_string(),
-    }
 }

@@ -1,0 +1,23 @@
+//! Reading a workspace as cargo sees it, offline.
+
+use std::path::Path;
+
+use cargo_metadata::{Metadata, MetadataCommand};
+
+use crate::error::{Error, Result};
+
+/// `cargo metadata` of the workspace at `dir`; with `dependencies`, the
+/// whole resolved graph (held to the lockfile), else its members only.
+pub fn metadata(dir: &Path, dependencies: bool) -> Result<Metadata> {
+    let manifest = dir.join("Cargo.toml");
+    let mut command = MetadataCommand::new();
+    command.manifest_path(&manifest);
+    if dependencies {
+        command.other_options(["--offline".to_string(), "--locked".to_string()]);
+    } else {
+        command.no_deps().other_options(["--offline".to_string()]);
+    }
+    command
+        .exec()
+        .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))
+}
