@@ -4,6 +4,7 @@
 //! outside the workspace are real dependencies and are copied whole.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, Package, Target, TargetKind};
@@ -132,9 +133,13 @@ fn relocate(path: &Path, root: &Path, out: &Path) -> Result<PathBuf> {
     Ok(out.join(rel))
 }
 
+/// Copies a file into the skeleton, writable: a source from the store is
+/// read-only, and a single-package workspace copies its manifest twice.
 fn copy(from: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).at(dir)?;
     }
-    std::fs::copy(from, to).at(to).map(|_| ())
+    std::fs::copy(from, to).at(to)?;
+    let mode = std::fs::metadata(to).at(to)?.permissions().mode() | 0o200;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode)).at(to)
 }

@@ -200,3 +200,28 @@ fn an_edited_member_rebuilds_alone() {
     );
     make_writable(&layer);
 }
+
+/// As a Nix build user sees it: a read-only source tree, no write override,
+/// and a single-package workspace whose root manifest is its member's.
+#[test]
+fn skeleton_of_a_read_only_single_package_workspace() {
+    let project = Project::prepare("medium");
+    make_store_like(&project.src);
+    let out = project.path("skeleton");
+    let run = Command::new("setpriv")
+        .args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
+        .arg(env!("CARGO_BIN_EXE_cargo-inherit"))
+        .args(["skeleton", s(&project.src), s(&out)])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("src/main.rs")).unwrap(),
+        "fn main() {}\n"
+    );
+    make_writable(&project.src);
+}

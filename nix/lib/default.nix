@@ -5,7 +5,7 @@
 { system ? builtins.currentSystem
   # Where sandbox-paths mounts the Rust toolchain, and the host's tools.
 , toolchain ? "/rust"
-, hostPath ? "/usr/bin:/bin"
+, hostPath ? "/usr/local/bin:/usr/bin:/bin"
   # Vendored crates of this repository, to build cargo-inherit itself ...
 , cargoInheritVendor ? null
   # ... or an already built cargo-inherit (a path holding bin/).

@@ -21,4 +21,5 @@ in
   clippy = onBuild lib.clippy;
   test = onBuild lib.test;
   doc = onBuild lib.doc;
+  nextest = onBuild lib.nextest;
 }

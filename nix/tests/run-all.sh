@@ -79,6 +79,40 @@ if [ -n "${out:-}" ]; then
   if "$out/bin/app" | grep -q "^edited: "; then pass "the edited binary runs"; else fail "the edited binary is stale"; fi
 fi
 
+# The stdenv setup hook (what makeSetupHook installs), run the way stdenv
+# runs hook arrays, with cargo run between them as crane does; it inherits
+# the basic fixture's build layer and must compile no dependency.
+stdenv_hook() {
+  local build="$1" top="$work/stdenv"
+  local tool vendor
+  tool=$(nix_build_quiet "$root/nix/tests/pipeline.nix" "${args[@]}" -A cargoInherit)
+  vendor=$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")
+  mkdir -p "$top/out"
+  cp -r "$root/tests/fixtures/basic" "$top/source"
+  find "$top/source" -exec touch -h -d @1 {} +
+  sed -e "s|@hooks@|$root/nix/lib/hooks.sh|" -e "s|@cargoInherit@|$tool|" "$root/nix/lib/setup-hook.sh" > "$top/hook.sh"
+  (
+    export NIX_BUILD_TOP="$top" out="$top/out" cargoVendorDir="$vendor" cargoInheritArtifacts="$build" name=stdenv-hook
+    postPatchHooks=() postInstallHooks=()
+    # shellcheck source=/dev/null
+    source "$top/hook.sh"
+    cd "$top/source"
+    for hook in "${postPatchHooks[@]}"; do "$hook"; done
+    cargo build --offline --locked --message-format=json > "$top/cargo.json"
+    for hook in "${postInstallHooks[@]}"; do "$hook"; done
+  )
+}
+nix_build_quiet() { nix-build --no-out-link --quiet --option sandbox true --option substituters '' \
+  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" "$@" 2> /dev/null; }
+if build=$(nix_build_quiet "$root/nix/tests/edit.nix" "${args[@]}" -A build) && stdenv_hook "$build" > "$work/log" 2>&1; then
+  deps=$("$ci" rebuilt --log "$work/stdenv/cargo.json" --workspace "$work/stdenv/source" --json)
+  if [ -f "$work/stdenv/out/layer/manifest.json" ] && [[ "$deps" == *'"dependencies":[]'* ]]; then
+    pass "the stdenv setup hook inherits and packs: $deps"
+  else fail "stdenv setup hook: $deps"; fi
+else
+  tail -20 "$work/log"; fail "stdenv setup hook"
+fi
+
 # The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
 if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
 else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi
