@@ -154,11 +154,32 @@ impl<'a> Plan<'a> {
                 std::fs::create_dir(&dir).at(&dir)?;
             }
         }
-        for &i in &self.spanning {
-            let (path, size) = (
-                root.join(self.entries[i].path()),
-                self.entries[i].parts().iter().map(|p| p.size).sum(),
+        let bytes = self.write_contents(chain, root)?;
+        for &(follower, leader) in &self.links {
+            let (from, to) = (
+                root.join(self.entries[leader].path()),
+                root.join(self.entries[follower].path()),
             );
+            std::fs::hard_link(&from, &to).at(&to)?;
+        }
+        self.finish_links_and_dirs(root)?;
+        Ok(UnpackReport {
+            entries: self.entries.len(),
+            files: self
+                .entries
+                .iter()
+                .filter(|e| matches!(e, Entry::File { .. }))
+                .count(),
+            bytes,
+            frames: self.jobs.len(),
+        })
+    }
+
+    /// Every regular file, frames decompressed on all cores. Returns the bytes written.
+    fn write_contents(&self, chain: &Chain, root: &Path) -> Result<u64> {
+        for &i in &self.spanning {
+            let path = root.join(self.entries[i].path());
+            let size = self.entries[i].parts().iter().map(|p| p.size).sum();
             create_file(&path, mode_of(&self.entries[i]))
                 .and_then(|f| f.set_len(size).at(&path))?;
         }
@@ -180,24 +201,7 @@ impl<'a> Plan<'a> {
             let path = root.join(self.entries[i].path());
             filetime::set_file_times(&path, MTIME, MTIME).at(&path)?;
         }
-        for &(follower, leader) in &self.links {
-            let (from, to) = (
-                root.join(self.entries[leader].path()),
-                root.join(self.entries[follower].path()),
-            );
-            std::fs::hard_link(&from, &to).at(&to)?;
-        }
-        self.finish_links_and_dirs(root)?;
-        Ok(UnpackReport {
-            entries: self.entries.len(),
-            files: self
-                .entries
-                .iter()
-                .filter(|e| matches!(e, Entry::File { .. }))
-                .count(),
-            bytes: written.iter().sum(),
-            frames: self.jobs.len(),
-        })
+        Ok(written.iter().sum())
     }
 
     fn write_frame(
@@ -322,7 +326,7 @@ fn create_file(path: &Path, mode: u32) -> Result<File> {
 }
 
 /// Creates a file from its parts' content, with mtime 1.
-pub(crate) fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
+fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
     let mut file = create_file(path, mode)?;
     for part in parts {
         file.write_all(part).at(path)?;
