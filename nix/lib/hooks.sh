@@ -108,7 +108,9 @@ cargoInheritInstall() {
     local profile=debug
     case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
     mkdir -p "$out/bin"
-    find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x -exec cp {} "$out/bin/" \;
+    # Executables only: proc-macros and cdylibs are executable .so files.
+    find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
+      -exec cp {} "$out/bin/" \;
   fi
   local stored=0
   if [ -d "$out/layer" ]; then stored=$(du -sb --apparent-size "$out/layer" | cut -f1); fi

@@ -92,6 +92,10 @@ stdenv_hook() {
   find "$top/source" -exec touch -h -d @1 {} +
   sed -e "s|@hooks@|$root/nix/lib/hooks.sh|" -e "s|@cargoInherit@|$tool|" "$root/nix/lib/setup-hook.sh" > "$top/hook.sh"
   (
+    # As stdenv runs: errexit on, and the toolchain's own cargo (here the
+    # rustup proxy would look for its settings in the build's HOME).
+    set -euo pipefail
+    export PATH="$(rustc --print sysroot)/bin:$PATH"
     export NIX_BUILD_TOP="$top" out="$top/out" cargoVendorDir="$vendor" cargoInheritArtifacts="$build" name=stdenv-hook
     postPatchHooks=() postInstallHooks=()
     # shellcheck source=/dev/null
