@@ -89,8 +89,16 @@ enum Command {
     /// Lay a plain target tree from the store out with symlinks for immutable
     /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
     Link(LayOut),
-    /// Lay a layer (with all its parents) out into a target directory.
+    /// Lay a layer (with all its parents) out into a target directory; FROM
+    /// may also be a crane use-zstd output (target.tar.zst and its .prev chain).
     Unpack(LayOut),
+    /// Write the full tree of a layer as OUT/target.tar.zst, for crane to inherit.
+    Export {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a copy of the workspace at SRC with dummy sources for every
     /// member target, to build all dependencies and nothing else.
     Skeleton { src: PathBuf, out: PathBuf },
@@ -215,6 +223,15 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             target_dir,
             workspace,
         }) => {
+            if let Some(archives) = crate::crane::archive_chain(&from)? {
+                let entries = crate::crane::unpack_archives(&archives, &target_dir)?;
+                say(format!(
+                    "unpacked {entries} entries from {} crane archives into {}",
+                    archives.len(),
+                    target_dir.display()
+                ));
+                return Ok(());
+            }
             let report = unpack(&from, &target_dir, workspace.as_deref())?;
             say(format!(
                 "unpacked {} entries ({} files, {}) from {} frames into {}",
@@ -223,6 +240,13 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 human_bytes(report.bytes),
                 report.frames,
                 target_dir.display(),
+            ));
+        }
+        Command::Export { from, out } => {
+            crate::crane::export(&from, &out)?;
+            say(format!(
+                "wrote {}",
+                out.join(crate::crane::ARCHIVE).display()
             ));
         }
         Command::Skeleton { src, out } => {

@@ -4,6 +4,7 @@
 pub mod blobstore;
 pub mod classify;
 pub mod cli;
+pub mod crane;
 pub mod dummies;
 pub mod error;
 pub mod inspect;

@@ -1,0 +1,246 @@
+//! crane's use-zstd artifacts: `target.tar.zst`, with `target.tar.zst.prev`
+//! linking to the archive it was built on. Read with the tar and zstd crates
+//! and laid out with cargo-inherit's rules; and written, so that a crane
+//! derivation can build on a cargo-inherit layer.
+
+use std::collections::HashMap;
+use std::fs::{File, Permissions};
+use std::io::{BufReader, BufWriter};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::error::{Error, IoContext, Result};
+use crate::layout::{lay_out, settle_dir, unpack, MTIME};
+use crate::scan::CARGO_LOCK;
+
+pub const ARCHIVE: &str = "target.tar.zst";
+
+/// A link crane leaves in the target directory while it builds; never layout.
+const PREVIOUS_LINK: &str = ".crane-previous-archive";
+
+/// The archives of a crane output (or a `target.tar.zst` itself), oldest
+/// first, following each `.prev` link; None when `from` is not one.
+pub fn archive_chain(from: &Path) -> Result<Option<Vec<PathBuf>>> {
+    let newest = if from.is_file() {
+        from.to_path_buf()
+    } else {
+        from.join(ARCHIVE)
+    };
+    if !newest.is_file() {
+        return Ok(None);
+    }
+    let mut chain = vec![newest.canonicalize().at(&newest)?];
+    loop {
+        let last = chain.last().expect("the chain starts with one archive");
+        let prev = PathBuf::from(format!("{}.prev", last.display()));
+        if std::fs::symlink_metadata(&prev).is_err() {
+            break;
+        }
+        let resolved = prev.canonicalize().map_err(|e| {
+            Error::bad_input(&prev, format!("the previous crane archive is missing: {e}"))
+        })?;
+        if chain.contains(&resolved) {
+            return Err(Error::bad_input(&prev, "the chain of crane archives loops"));
+        }
+        chain.push(resolved);
+    }
+    chain.reverse();
+    Ok(Some(chain))
+}
+
+/// Extracts the archives in order, as crane's `zstd -d | tar -x` would, then
+/// applies the layout rules: owner-writable, mtime 1, no `.cargo-lock`.
+pub fn unpack_archives(archives: &[PathBuf], target_dir: &Path) -> Result<usize> {
+    lay_out(target_dir, |root| {
+        let mut entries = 0;
+        for archive in archives {
+            entries += extract(archive, root).map_err(|e| match e {
+                Error::Io { path, source } if path == *archive => {
+                    Error::bad_input(archive, format!("not a readable crane archive: {source}"))
+                }
+                other => other,
+            })?;
+        }
+        settle(root)?;
+        Ok(entries)
+    })
+}
+
+fn extract(archive: &Path, root: &Path) -> Result<usize> {
+    let file = File::open(archive).at(archive)?;
+    let decoder = zstd::stream::read::Decoder::new(BufReader::new(file)).at(archive)?;
+    let mut tar = tar::Archive::new(decoder);
+    let mut count = 0;
+    for entry in tar.entries().at(archive)? {
+        let mut entry = entry.at(archive)?;
+        let Some(rel) = strip_target(&entry.path().at(archive)?, archive)? else {
+            continue;
+        };
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == CARGO_LOCK || name == PREVIOUS_LINK {
+            continue;
+        }
+        let dest = root.join(&rel);
+        let kind = entry.header().entry_type();
+        if !kind.is_dir() {
+            replace_with_nothing(&dest)?;
+        }
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).at(dir)?;
+        }
+        match kind {
+            tar::EntryType::Directory => {
+                if dest.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+                    replace_with_nothing(&dest)?;
+                }
+                std::fs::create_dir_all(&dest).at(&dest)?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mode = entry.header().mode().at(archive)? & 0o777 | 0o200;
+                let mut out = File::create_new(&dest).at(&dest)?;
+                std::io::copy(&mut entry, &mut out).at(archive)?;
+                out.set_permissions(Permissions::from_mode(mode))
+                    .at(&dest)?;
+            }
+            tar::EntryType::Symlink => {
+                let target = entry.link_name().at(archive)?.unwrap_or_default();
+                std::os::unix::fs::symlink(target, &dest).at(&dest)?;
+            }
+            tar::EntryType::Link => {
+                let linked = entry.link_name().at(archive)?.unwrap_or_default();
+                let Some(linked) = strip_target(&linked, archive)? else {
+                    return Err(Error::bad_input(
+                        archive,
+                        "a hard link to the archive's root",
+                    ));
+                };
+                std::fs::hard_link(root.join(linked), &dest).at(&dest)?;
+            }
+            other => {
+                let reason = format!(
+                    "entry {} has a type cargo-inherit cannot lay out ({other:?})",
+                    rel.display()
+                );
+                return Err(Error::bad_input(archive, reason));
+            }
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// `target/x/y` -> `x/y`: crane archives its target directory by name and
+/// extracts with --strip-components=1. None for the directory itself.
+fn strip_target(path: &Path, archive: &Path) -> Result<Option<PathBuf>> {
+    let mut parts = path.components();
+    parts.next();
+    let rest: PathBuf = parts.collect();
+    if rest
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+        || path.is_absolute()
+    {
+        let reason = format!(
+            "entry {} would land outside the target directory",
+            path.display()
+        );
+        return Err(Error::bad_input(archive, reason));
+    }
+    Ok((!rest.as_os_str().is_empty()).then_some(rest))
+}
+
+/// What a later archive replaces goes first, whatever it was.
+fn replace_with_nothing(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path).at(path),
+        Ok(_) => std::fs::remove_file(path).at(path),
+        Err(_) => Ok(()),
+    }
+}
+
+/// mtime 1 on everything, children before parents; directories owner-writable.
+fn settle(root: &Path) -> Result<()> {
+    for item in WalkDir::new(root).min_depth(1).contents_first(true) {
+        let item = item.map_err(|e| Error::io(root, e.into()))?;
+        let path = item.path();
+        if item.file_type().is_dir() {
+            let mode = item
+                .metadata()
+                .map_err(|e| Error::io(path, e.into()))?
+                .permissions()
+                .mode();
+            settle_dir(path, mode)?;
+        } else {
+            filetime::set_symlink_file_times(path, MTIME, MTIME).at(path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the full tree of a layer as `OUT/target.tar.zst`, entry for entry
+/// what crane's `tar --sort=name --mtime=@1 --owner=0 --group=0 --mode=u+w`
+/// piped into zstd gives, so crane can inherit it.
+pub fn export(from: &Path, out: &Path) -> Result<()> {
+    let temp = tempfile::tempdir().at(std::env::temp_dir())?;
+    let tree = temp.path().join("target");
+    unpack(from, &tree, None)?;
+    std::fs::create_dir_all(out).at(out)?;
+    let partial = tempfile::NamedTempFile::new_in(out).at(out)?;
+    let encoder = zstd::stream::write::Encoder::new(BufWriter::new(partial.as_file()), 3)
+        .at(partial.path())?;
+    let mut builder = tar::Builder::new(encoder);
+    append_tree(&mut builder, &tree).at(partial.path())?;
+    builder
+        .into_inner()
+        .and_then(|e| e.finish())
+        .at(partial.path())?;
+    let archive = out.join(ARCHIVE);
+    partial
+        .persist(&archive)
+        .map_err(|e| Error::io(&archive, e.error))?;
+    std::fs::set_permissions(&archive, Permissions::from_mode(0o644)).at(&archive)
+}
+
+fn append_tree<W: std::io::Write>(
+    builder: &mut tar::Builder<W>,
+    tree: &Path,
+) -> std::io::Result<()> {
+    let mut first_of_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    for item in WalkDir::new(tree).sort_by_file_name() {
+        let item = item?;
+        let meta = std::fs::symlink_metadata(item.path())?;
+        let name =
+            Path::new("target").join(item.path().strip_prefix(tree).expect("below its root"));
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(1);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mode(meta.permissions().mode() & 0o7777 | 0o200);
+        if meta.is_dir() {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_size(0);
+            builder.append_data(&mut header, &name, std::io::empty())?;
+        } else if meta.file_type().is_symlink() {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            builder.append_link(&mut header, &name, std::fs::read_link(item.path())?)?;
+        } else if let Some(first) = (meta.nlink() > 1)
+            .then(|| first_of_inode.get(&(meta.dev(), meta.ino())))
+            .flatten()
+        {
+            header.set_entry_type(tar::EntryType::Link);
+            header.set_size(0);
+            builder.append_link(&mut header, &name, first)?;
+        } else {
+            if meta.nlink() > 1 {
+                first_of_inode.insert((meta.dev(), meta.ino()), name.clone());
+            }
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(meta.len());
+            builder.append_data(&mut header, &name, File::open(item.path())?)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! crane interop: archives written by crane's exact command lines are laid
+//! out as crane's own extraction would lay them out (with cargo-inherit's
+//! rules on top), and `export` writes what crane's extraction reads back.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::fixture::Project;
+use common::*;
+
+fn sh(dir: &Path, script: &str) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// crane's full archive of `DIR/target` into `OUT/target.tar.zst`.
+fn crane_full(dir: &Path, out: &Path) {
+    std::fs::create_dir_all(out).unwrap();
+    sh(dir, &format!(
+        "tar --sort=name --mtime=@1 --owner=0 --group=0 --mode=u+w --numeric-owner -c target | zstd -q -o {}/target.tar.zst",
+        out.display()
+    ));
+}
+
+/// crane's incremental archive: what is newer than an epoch+1 marker, with
+/// `.prev` linking to the archive it was inherited from.
+fn crane_diff(dir: &Path, out: &Path, prev: &Path) {
+    std::fs::create_dir_all(out).unwrap();
+    sh(dir, &format!(
+        "touch -d @1 ../marker && find target -newer ../marker -print0 | tar --null --no-recursion --sort=name \
+         --mtime=@1 --owner=0 --group=0 --numeric-owner -c -f - -T - | zstd -q -o {0}/target.tar.zst && \
+         ln -s {1}/target.tar.zst {0}/target.tar.zst.prev",
+        out.display(),
+        prev.display()
+    ));
+}
+
+/// What crane's own inherit lays out: every archive oldest first.
+fn crane_extract(archives: &[&Path], into: &Path) {
+    std::fs::create_dir_all(into).unwrap();
+    for archive in archives {
+        sh(
+            into,
+            &format!(
+                "zstd -d -q {}/target.tar.zst --stdout | tar -x --strip-components=1",
+                archive.display()
+            ),
+        );
+    }
+}
+
+fn tree(root: &Path) {
+    write(
+        &root.join("target/release/deps/libkeep-1.rlib"),
+        &[5; 20_000],
+    );
+    write(
+        &root.join("target/release/deps/libchange-1.rlib"),
+        b"before",
+    );
+    write(
+        &root.join("target/release/deps/libgone-1.rlib"),
+        b"deleted later",
+    );
+    write(&root.join("target/release/.cargo-lock"), b"");
+    write(
+        &root.join("target/release/build/x-1/out/gen.rs"),
+        b"// generated",
+    );
+    write(&root.join("target/release/deps/app-1"), b"\x7fELF binary");
+    std::fs::set_permissions(
+        root.join("target/release/deps/app-1"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::hard_link(
+        root.join("target/release/deps/app-1"),
+        root.join("target/release/app"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent/dangling",
+        root.join("target/release/build/x-1/out/dangling"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/usr/include",
+        root.join("target/release/build/x-1/out/include"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_crane_chain_lays_out_as_crane_extracts_it() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    let src = p("src");
+    tree(&src);
+    crane_full(&src, &p("one"));
+    // As if inherited: everything mtime 1, then a build changes, adds, deletes.
+    sh(&src, "find target -exec touch -h -d @1 {} +");
+    write(&src.join("target/release/deps/libchange-1.rlib"), b"after");
+    write(
+        &src.join("target/release/deps/libnew-1.rlib"),
+        b"new in the second archive",
+    );
+    std::fs::remove_file(src.join("target/release/deps/libgone-1.rlib")).unwrap();
+    crane_diff(&src, &p("two"), &p("one"));
+
+    crane_extract(&[&p("one"), &p("two")], &p("crane"));
+    ok(&[
+        "unpack",
+        "--from",
+        s(&p("two")),
+        "--target-dir",
+        s(&p("ours")),
+    ]);
+    assert_eq!(
+        snapshot(&p("ours")),
+        expected_after_unpack(&snapshot(&p("crane")))
+    );
+    assert_all_mtimes_one(&p("ours"));
+    // crane cannot record the deletion; neither can its archives' reader.
+    assert!(p("ours/release/deps/libgone-1.rlib").exists());
+    assert!(!p("ours/release/.cargo-lock").exists());
+}
+
+#[test]
+fn corrupt_and_truncated_crane_archives_leave_the_target_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    tree(&p("src"));
+    crane_full(&p("src"), &p("one"));
+    write(&p("target/debug/mine"), b"the user's own file");
+    let archive = p("one/target.tar.zst");
+    let bytes = std::fs::read(&archive).unwrap();
+    for (what, damaged) in [
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("corrupted", {
+            let mut b = bytes.clone();
+            for x in &mut b[8..] {
+                *x ^= 0x33;
+            }
+            b
+        }),
+    ] {
+        std::fs::write(&archive, &damaged).unwrap();
+        let before = snapshot(&p("target"));
+        let stderr = fails(&[
+            "unpack",
+            "--from",
+            s(&p("one")),
+            "--target-dir",
+            s(&p("target")),
+        ]);
+        assert!(
+            stderr.contains(s(&archive)) && stderr.contains("crane archive"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(snapshot(&p("target")), before, "{what}: target changed");
+    }
+}
+
+#[test]
+fn export_writes_what_crane_reads_back() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    tree(&p("src"));
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&p("src/target")),
+        "--out",
+        s(&p("layer")),
+    ]);
+    ok(&[
+        "export",
+        "--from",
+        s(&p("layer")),
+        "--out",
+        s(&p("exported")),
+    ]);
+    crane_extract(&[&p("exported")], &p("crane"));
+    ok(&[
+        "unpack",
+        "--from",
+        s(&p("layer")),
+        "--target-dir",
+        s(&p("ours")),
+    ]);
+    assert_eq!(snapshot(&p("crane")), snapshot(&p("ours")));
+}
+
+#[test]
+fn a_cargo_build_on_a_crane_archive_is_fresh() {
+    let project = Project::prepare("basic");
+    let first = project.cargo(&["build"], false);
+    assert!(first.success, "{}", first.stderr);
+    let archive = project.path("crane");
+    crane_full(&project.src, &archive);
+    std::fs::remove_dir_all(project.target()).unwrap();
+    ok(&[
+        "unpack",
+        "--from",
+        s(&archive),
+        "--target-dir",
+        s(&project.target()),
+    ]);
+    let build = project.cargo(&["build"], true);
+    assert!(
+        build.success && build.rebuilt.is_empty(),
+        "{:?} {}",
+        build.rebuilt,
+        build.stderr
+    );
+}
