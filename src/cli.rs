@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::inspect::{human_bytes, inspect, render};
 use crate::layout::unpack;
 use crate::link::link;
+use crate::manifest::MANIFEST_FILE;
 use crate::pack::{pack, PackOptions};
 use crate::plain::pack_plain;
 use crate::rebuilt::rebuilt;
@@ -89,8 +90,9 @@ enum Command {
     /// Lay a plain target tree from the store out with symlinks for immutable
     /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
     Link(LayOut),
-    /// Lay a layer (with all its parents) out into a target directory; FROM
-    /// may also be a crane use-zstd output (target.tar.zst and its .prev chain).
+    /// Lay a layer (with all its parents) out into a target directory. FROM
+    /// may also be a crane use-zstd output (target.tar.zst and its .prev
+    /// chain) or a plain tree (crane use-symlink, pack --format plain).
     Unpack(LayOut),
     /// Write the full tree of a layer as OUT/target.tar.zst, for crane to inherit.
     Export {
@@ -223,6 +225,16 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             target_dir,
             workspace,
         }) => {
+            let plain = !from.join(MANIFEST_FILE).exists() && from.join("target").is_dir();
+            if plain {
+                let report = crate::link::copy_out(&from, &target_dir, workspace.as_deref())?;
+                say(format!(
+                    "copied {} files of a plain tree into {}",
+                    report.copied,
+                    target_dir.display()
+                ));
+                return Ok(());
+            }
             if let Some(archives) = crate::crane::archive_chain(&from)? {
                 let entries = crate::crane::unpack_archives(&archives, &target_dir)?;
                 say(format!(

@@ -38,6 +38,32 @@ pub fn plain_root(dir: &Path) -> Result<PathBuf> {
 /// With `workspace`, units of members whose sources changed since the tree
 /// was packed are left out, so cargo rebuilds them.
 pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
+    lay_out_plain(from, target_dir, workspace, Placement::Link)
+}
+
+/// A plain tree laid out with writable copies only, crane's use-symlink
+/// outputs included: their files may be symlinks into earlier outputs.
+pub fn copy_out(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
+    let store =
+        std::env::var_os("NIX_STORE").map_or_else(|| PathBuf::from("/nix/store"), PathBuf::from);
+    lay_out_plain(from, target_dir, workspace, Placement::Copy { store })
+}
+
+/// What becomes of a file of the store tree.
+enum Placement {
+    /// Immutable artifacts stay symlinks into the store; the rest is copied.
+    Link,
+    /// Everything is copied; symlinks into `store` are followed, since they
+    /// stand for the file itself.
+    Copy { store: PathBuf },
+}
+
+fn lay_out_plain(
+    from: &Path,
+    target_dir: &Path,
+    workspace: Option<&Path>,
+    placement: Placement,
+) -> Result<LinkReport> {
     let tree = plain_root(from)?;
     let mut nodes = scan(&tree)?;
     let recorded = from.join(SOURCES_FILE);
@@ -48,10 +74,10 @@ pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<
         let stale = stale_units(&members, dir)?;
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
-    lay_out(target_dir, |root| write_tree(&nodes, root))
+    lay_out(target_dir, |root| write_tree(&nodes, root, &placement))
 }
 
-fn write_tree(nodes: &[Node], root: &Path) -> Result<LinkReport> {
+fn write_tree(nodes: &[Node], root: &Path, placement: &Placement) -> Result<LinkReport> {
     for node in nodes {
         if let NodeKind::Dir { .. } = node.kind {
             let dir = root.join(&node.rel);
@@ -61,7 +87,7 @@ fn write_tree(nodes: &[Node], root: &Path) -> Result<LinkReport> {
     let linked: Vec<bool> = nodes
         .par_iter()
         .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
-        .map(|node| place(node, &root.join(&node.rel)))
+        .map(|node| place(node, &root.join(&node.rel), placement))
         .collect::<Result<_>>()?;
     for node in nodes.iter().rev() {
         if let NodeKind::Dir { mode } = node.kind {
@@ -76,21 +102,35 @@ fn write_tree(nodes: &[Node], root: &Path) -> Result<LinkReport> {
 }
 
 /// Creates one non-directory entry; true when it became a link into the store.
-fn place(node: &Node, dest: &Path) -> Result<bool> {
-    match &node.kind {
+fn place(node: &Node, dest: &Path, placement: &Placement) -> Result<bool> {
+    match (&node.kind, placement) {
+        (NodeKind::Symlink { target }, Placement::Copy { store })
+            if Path::new(target).starts_with(store) =>
+        {
+            match std::fs::metadata(&node.abs) {
+                Ok(meta) if meta.is_file() => {
+                    copy(&node.abs, dest, meta.permissions().mode()).map(|()| false)
+                }
+                _ => symlink(Path::new(target), dest).map(|()| false),
+            }
+        }
         // Recorded as they are: absolute, relative or dangling, never followed.
-        NodeKind::Symlink { target } => symlink(Path::new(target), dest).map(|()| false),
-        NodeKind::File { mode, .. } if is_immutable_artifact(&node.rel, *mode) => {
+        (NodeKind::Symlink { target }, _) => symlink(Path::new(target), dest).map(|()| false),
+        (NodeKind::File { mode, .. }, Placement::Link)
+            if is_immutable_artifact(&node.rel, *mode) =>
+        {
             symlink(&node.abs, dest).map(|()| true)
         }
-        NodeKind::File { mode, .. } => {
-            std::fs::copy(&node.abs, dest).at(dest)?;
-            std::fs::set_permissions(dest, Permissions::from_mode(mode | 0o200)).at(dest)?;
-            filetime::set_file_times(dest, MTIME, MTIME).at(dest)?;
-            Ok(false)
-        }
-        NodeKind::Dir { .. } => unreachable!("directories are created first"),
+        (NodeKind::File { mode, .. }, _) => copy(&node.abs, dest, *mode).map(|()| false),
+        (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
     }
+}
+
+/// A writable copy with mtime 1.
+fn copy(from: &Path, dest: &Path, mode: u32) -> Result<()> {
+    std::fs::copy(from, dest).at(dest)?;
+    std::fs::set_permissions(dest, Permissions::from_mode(mode & 0o777 | 0o200)).at(dest)?;
+    filetime::set_file_times(dest, MTIME, MTIME).at(dest)
 }
 
 fn symlink(target: &Path, dest: &Path) -> Result<()> {

@@ -225,3 +225,78 @@ fn a_cargo_build_on_a_crane_archive_is_fresh() {
         build.stderr
     );
 }
+
+/// crane's use-symlink output: a plain `target/` whose unchanged files are
+/// symlinks into the output it was built on. Unpack gives writable copies of
+/// what they point to; other symlinks stay as they are.
+#[test]
+fn a_crane_symlink_output_unpacks_to_writable_copies() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let (older, newer) = (store.join("aaa-deps"), store.join("bbb-build"));
+    write(
+        &older.join("target/debug/deps/libshared-1.rlib"),
+        b"shared rlib",
+    );
+    write(
+        &older.join("target/debug/.fingerprint/shared-1/lib-shared"),
+        b"fingerprint",
+    );
+    write(&newer.join("target/debug/deps/libown-1.rlib"), b"own rlib");
+    std::fs::create_dir_all(newer.join("target/debug/.fingerprint/shared-1")).unwrap();
+    for rel in [
+        "debug/deps/libshared-1.rlib",
+        "debug/.fingerprint/shared-1/lib-shared",
+    ] {
+        std::os::unix::fs::symlink(
+            older.join("target").join(rel),
+            newer.join("target").join(rel),
+        )
+        .unwrap();
+    }
+    std::os::unix::fs::symlink("libown-1.rlib", newer.join("target/debug/deps/relative")).unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent/dangling",
+        newer.join("target/debug/deps/dangling"),
+    )
+    .unwrap();
+    make_store_like(&store);
+
+    let target = work.path().join("target");
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+        .args(["unpack", "--from", s(&newer), "--target-dir", s(&target)])
+        .env("NIX_STORE", &store)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = snapshot(&target);
+    let file = |content: &[u8]| Snap::File {
+        mode: 0o644,
+        content: content.to_vec(),
+        linked_to: None,
+    };
+    assert_eq!(got["debug/deps/libshared-1.rlib"], file(b"shared rlib"));
+    assert_eq!(
+        got["debug/.fingerprint/shared-1/lib-shared"],
+        file(b"fingerprint")
+    );
+    assert_eq!(got["debug/deps/libown-1.rlib"], file(b"own rlib"));
+    assert_eq!(
+        got["debug/deps/relative"],
+        Snap::Symlink {
+            target: "libown-1.rlib".into()
+        }
+    );
+    assert_eq!(
+        got["debug/deps/dangling"],
+        Snap::Symlink {
+            target: "/nonexistent/dangling".into()
+        }
+    );
+    assert_all_mtimes_one(&target);
+    make_writable(&store);
+}
