@@ -236,7 +236,8 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 return Ok(());
             }
             if let Some(archives) = crate::crane::archive_chain(&from)? {
-                let entries = crate::crane::unpack_archives(&archives, &target_dir)?;
+                let entries =
+                    crate::crane::unpack_archives(&archives, &target_dir, workspace.as_deref())?;
                 say(format!(
                     "unpacked {entries} entries from {} crane archives into {}",
                     archives.len(),

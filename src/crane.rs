@@ -14,6 +14,7 @@ use walkdir::WalkDir;
 use crate::error::{Error, IoContext, Result};
 use crate::layout::{lay_out, settle_dir, unpack, MTIME};
 use crate::scan::CARGO_LOCK;
+use crate::sources::all_member_units;
 
 pub const ARCHIVE: &str = "target.tar.zst";
 
@@ -52,7 +53,13 @@ pub fn archive_chain(from: &Path) -> Result<Option<Vec<PathBuf>>> {
 
 /// Extracts the archives in order, as crane's `zstd -d | tar -x` would, then
 /// applies the layout rules: owner-writable, mtime 1, no `.cargo-lock`.
-pub fn unpack_archives(archives: &[PathBuf], target_dir: &Path) -> Result<usize> {
+/// With `workspace`, the units of its members are left out: crane records
+/// no sources, and its deps-only archives hold members built from dummies.
+pub fn unpack_archives(
+    archives: &[PathBuf],
+    target_dir: &Path,
+    workspace: Option<&Path>,
+) -> Result<usize> {
     lay_out(target_dir, |root| {
         let mut entries = 0;
         for archive in archives {
@@ -62,6 +69,9 @@ pub fn unpack_archives(archives: &[PathBuf], target_dir: &Path) -> Result<usize>
                 }
                 other => other,
             })?;
+        }
+        if let Some(dir) = workspace {
+            drop_member_units(root, dir)?;
         }
         settle(root)?;
         Ok(entries)
@@ -129,6 +139,27 @@ fn extract(archive: &Path, root: &Path) -> Result<usize> {
         count += 1;
     }
     Ok(count)
+}
+
+fn drop_member_units(root: &Path, workspace: &Path) -> Result<()> {
+    let dirs: Vec<String> = WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_dir())
+        .map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .expect("below its root")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    for unit in all_member_units(workspace, dirs.iter().map(String::as_str))? {
+        let path = root.join(unit);
+        std::fs::remove_dir_all(&path).at(&path)?;
+    }
+    Ok(())
 }
 
 /// `target/x/y` -> `x/y`: crane archives its target directory by name and

@@ -14,7 +14,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::layout::{lay_out, settle_dir, MTIME};
 use crate::plain::SOURCES_FILE;
 use crate::scan::{scan, Node, NodeKind};
-use crate::sources::{stale_units, MemberSource};
+use crate::sources::{all_member_units, stale_units, MemberSource};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct LinkReport {
@@ -66,15 +66,28 @@ fn lay_out_plain(
 ) -> Result<LinkReport> {
     let tree = plain_root(from)?;
     let mut nodes = scan(&tree)?;
-    let recorded = from.join(SOURCES_FILE);
-    if let (Some(dir), true) = (workspace, recorded.is_file()) {
-        let text = std::fs::read(&recorded).at(&recorded)?;
-        let members: Vec<MemberSource> = serde_json::from_slice(&text)
-            .map_err(|e| Error::bad_input(&recorded, format!("not a sources record: {e}")))?;
-        let stale = stale_units(&members, dir)?;
+    if let Some(dir) = workspace {
+        let stale = stale_member_units(from, &nodes, dir)?;
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
     lay_out(target_dir, |root| write_tree(&nodes, root, &placement))
+}
+
+/// Units of members edited since the tree was packed; without a record of
+/// the sources (a crane output), every member's units.
+fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<Vec<String>> {
+    let recorded = from.join(SOURCES_FILE);
+    if !recorded.is_file() {
+        let dirs = nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
+            .map(|n| n.rel.as_str());
+        return all_member_units(workspace, dirs);
+    }
+    let text = std::fs::read(&recorded).at(&recorded)?;
+    let members: Vec<MemberSource> = serde_json::from_slice(&text)
+        .map_err(|e| Error::bad_input(&recorded, format!("not a sources record: {e}")))?;
+    stale_units(&members, workspace)
 }
 
 fn write_tree(nodes: &[Node], root: &Path, placement: &Placement) -> Result<LinkReport> {

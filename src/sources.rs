@@ -56,6 +56,19 @@ pub fn stale_units(recorded: &[MemberSource], workspace: &Path) -> Result<Vec<St
     Ok(stale)
 }
 
+/// Unit directories of every member of `workspace` among `dirs`: all of them
+/// are suspect when the artifacts came without a record of their sources.
+pub fn all_member_units<'a>(
+    workspace: &Path,
+    dirs: impl Iterator<Item = &'a str>,
+) -> Result<Vec<String>> {
+    let names = members(workspace)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    Ok(dummies::from_skeleton(dirs, &names))
+}
+
 fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
     let metadata = crate::workspace::metadata(workspace, false)?;
     Ok(metadata

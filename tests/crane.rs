@@ -300,3 +300,27 @@ fn a_crane_symlink_output_unpacks_to_writable_copies() {
     assert_all_mtimes_one(&target);
     make_writable(&store);
 }
+
+/// A crane deps-only archive holds members built from dummy sources and no
+/// record of it: unpacked next to the workspace, every member rebuilds.
+#[test]
+fn members_in_a_crane_deps_archive_rebuild_from_real_sources() {
+    let project = Project::prepare("basic");
+    let archive = project.path("crane-deps");
+    project.build_skeleton_in_place(|skeleton| crane_full(skeleton, &archive));
+    let target = project.target();
+    ok(&[
+        "unpack",
+        "--from",
+        s(&archive),
+        "--target-dir",
+        s(&target),
+        "--workspace",
+        s(&project.src),
+    ]);
+    let build = project.cargo(&["build"], true);
+    assert!(build.success, "{}", build.stderr);
+    assert_eq!(build.rebuilt, ["app", "util"]);
+    let app = Command::new(target.join("debug/app")).output().unwrap();
+    assert!(String::from_utf8_lossy(&app.stdout).contains("hello from the real util"));
+}

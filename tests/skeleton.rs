@@ -10,24 +10,16 @@ use std::process::Command;
 use common::fixture::Project;
 use common::*;
 
-/// Builds the skeleton of the project at the project's own path (as a Nix
-/// build does in /build/source), packs it, and puts the real sources back.
+/// A deps layer of the project's skeleton, read-only with mtime 1.
 fn deps_layer(project: &Project, layer: &Path, record_dummies: bool) {
-    let (real, skel) = (project.path("real-source"), project.path("skeleton"));
-    ok(&["skeleton", s(&project.src), s(&skel)]);
-    std::fs::rename(&project.src, &real).unwrap();
-    std::fs::rename(&skel, &project.src).unwrap();
-    let deps = project.cargo(&["build"], false);
-    assert!(deps.success, "{}", deps.stderr);
-    let target = project.target();
-    let mut args = vec!["pack", "--target-dir", s(&target), "--out", s(layer)];
-    if record_dummies {
-        args.extend(["--skeleton", s(&project.src)]);
-    }
-    ok(&args);
-    std::fs::rename(&target, project.path("deps-target")).unwrap();
-    std::fs::rename(&project.src, &skel).unwrap();
-    std::fs::rename(&real, &project.src).unwrap();
+    project.build_skeleton_in_place(|skeleton| {
+        let target = skeleton.join("target");
+        let mut args = vec!["pack", "--target-dir", s(&target), "--out", s(layer)];
+        if record_dummies {
+            args.extend(["--skeleton", s(skeleton)]);
+        }
+        ok(&args);
+    });
     make_store_like(layer);
 }
 

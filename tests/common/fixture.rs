@@ -71,6 +71,22 @@ impl Project {
         self.cargo_with(args, drop_caps, &[])
     }
 
+    /// Builds the project's skeleton at the project's own path (as a Nix
+    /// build does in /build/source), hands it to `install` (which packs the
+    /// target), then puts the real sources back and the target away.
+    pub fn build_skeleton_in_place(&self, install: impl FnOnce(&Path)) {
+        let (real, skel) = (self.path("real-source"), self.path("skeleton"));
+        super::ok(&["skeleton", super::s(&self.src), super::s(&skel)]);
+        std::fs::rename(&self.src, &real).unwrap();
+        std::fs::rename(&skel, &self.src).unwrap();
+        let deps = self.cargo(&["build"], false);
+        assert!(deps.success, "{}", deps.stderr);
+        install(&self.src);
+        std::fs::rename(self.target(), self.path("deps-target")).unwrap();
+        std::fs::rename(&self.src, &skel).unwrap();
+        std::fs::rename(&real, &self.src).unwrap();
+    }
+
     /// `cargo` with extra environment variables.
     pub fn cargo_with(&self, args: &[&str], drop_caps: bool, env: &[(&str, &str)]) -> Build {
         let out = cargo(drop_caps)
