@@ -76,6 +76,8 @@ let
     , denyDeps ? true
     , packLayer ? true
     , installBins ? false
+      # Also write $out/target.tar.zst, for crane derivations to inherit.
+    , exportCrane ? false
     }:
     derivation ({
       name = "${pname}-${kind}";
@@ -90,11 +92,12 @@ let
       cargoInheritDenyDeps = if denyDeps then "1" else "0";
       cargoInheritPackLayer = if packLayer then "1" else "0";
       cargoInheritInstallBins = if installBins then "1" else "0";
+      cargoInheritExportCrane = if exportCrane then "1" else "0";
     } // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));
 in
 rec {
   cargoInherit = tool;
-  inherit cargoDerivation skeleton;
+  inherit cargoDerivation skeleton PATH;
 
   # Every dependency of the workspace, built from its skeleton, in the modes
   # later derivations need (check for clippy, test profile for tests).

@@ -6,7 +6,8 @@
 #   src                     the workspace sources
 #   cargoVendorDir          vendored crates (`cargo vendor` output); unset when the
 #                           builder configures vendoring itself (crane)
-#   cargoInheritArtifacts   optional: an earlier cargo-inherit derivation (holding layer/) to inherit from
+#   cargoInheritArtifacts   optional: what to inherit: an earlier cargo-inherit derivation (holding
+#                           layer/) or a crane output (target.tar.zst chain, or target/)
 #   cargoInheritStrategy    layered (pack/unpack, default) or symlink (pack --format plain/link)
 #   cargoCommands           cargo commands separated by ';', e.g. "check;build;test --no-run"
 #   cargoExtraArgs          arguments for every command, e.g. --release
@@ -14,6 +15,7 @@
 #   cargoInheritDenyDeps    1: fail when a dependency compiles although artifacts were inherited
 #   cargoInheritPackLayer   0: install no layer into $out/layer (default 1)
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin
+#   cargoInheritExportCrane 1: also write $out/target.tar.zst, for crane derivations to inherit
 
 cargoInheritNow() { date +%s.%N; }
 cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -59,12 +61,18 @@ cargoInheritInherit() {
   cargoInheritInheritSeconds=0
   [ -n "${cargoInheritArtifacts:-}" ] || return 0
   cargoInheritSource="$PWD"
-  local start; start=$(cargoInheritNow)
+  local start from; start=$(cargoInheritNow)
+  from="$cargoInheritArtifacts"
+  if [ -e "$from/layer" ]; then from="$from/layer"; fi
+  # --workspace: members edited since those artifacts (or built from dummy
+  # sources, for crane's) are rebuilt, though their sources have the store's
+  # mtime 1 like everything else.
   case "${cargoInheritStrategy:-layered}" in
-    # --workspace: members edited since that layer are rebuilt, though
-    # their sources have the store's mtime 1 like everything else.
-    layered) cargoInheritTool unpack --from "$cargoInheritArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
-    symlink) cargoInheritTool link --from "$cargoInheritArtifacts/layer" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
+    layered) cargoInheritTool unpack --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
+    symlink)
+      # A crane archive has no tree to link to: unpack it instead.
+      if [ -d "$from/target" ]; then cargoInheritTool link --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace .
+      else cargoInheritTool unpack --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace .; fi ;;
     *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
   esac
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
@@ -93,7 +101,8 @@ cargoInheritInstall() {
   mkdir -p "$out"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
-    if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts/layer"); fi
+    # Only a cargo-inherit layer can be a parent; on crane's, the layer is whole.
+    if [ -e "${cargoInheritArtifacts:-/nonexistent}/layer" ]; then args+=(--parent "$cargoInheritArtifacts/layer"); fi
     # A skeleton's members are dummies; otherwise record the members'
     # sources (crane's dummy sources included: they differ from the real ones).
     if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
@@ -103,6 +112,7 @@ cargoInheritInstall() {
     fi
     if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain); fi
     cargoInheritTool pack "${args[@]}"
+    if [ "${cargoInheritExportCrane:-0}" = 1 ]; then cargoInheritTool export --from "$out/layer" --out "$out"; fi
   fi
   if [ "${cargoInheritInstallBins:-0}" = 1 ]; then
     local profile=debug

@@ -117,6 +117,18 @@ else
   tail -20 "$work/log"; fail "stdenv setup hook"
 fi
 
+# One chain mixing crane (emulated with its own commands) and cargo-inherit.
+mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
+  --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
+if ours=$(nix_build_quiet "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours); then
+  if [ -z "$(deps_of "$ours")" ] && "$ours/bin/app" | grep -q "hello from the real util"; then
+    pass "cargo-inherit builds on crane's deps archive: members [$(members_of "$ours")], no dependency"
+  else fail "on crane's archive: members [$(members_of "$ours")] dependencies [$(deps_of "$ours")]"; fi
+else fail "cargo-inherit on crane's deps archive did not build"; fi
+if crane_build=$(nix_build_quiet "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild); then
+  pass "crane builds on cargo-inherit's export: $(cat "$crane_build/rebuilt.json")"
+else fail "crane on cargo-inherit's export compiled dependencies or failed"; fi
+
 # The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
 if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
 else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi

@@ -1,0 +1,27 @@
+# One chain mixing crane and cargo-inherit derivations, both ways:
+# crane deps-only -> cargo-inherit build (exporting a crane archive) -> crane build.
+{ src
+, vendor
+, cargoInheritVendor ? null
+, cargoInherit ? null
+, pname ? "fixture"
+}:
+let
+  lib = import ../lib { inherit cargoInheritVendor cargoInherit; };
+  crane = mode: attrs: derivation ({
+    name = "${pname}-crane-${mode}";
+    system = builtins.currentSystem;
+    builder = "/bin/bash";
+    args = [ ./crane-emulation.sh ];
+    inherit mode;
+    inherit (lib) PATH;
+    cargoVendorDir = vendor;
+    cargoInherit = lib.cargoInherit;
+  } // attrs);
+  craneDeps = crane "deps" { src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; }; };
+  ours = lib.build { inherit pname src; cargoVendorDir = vendor; cargoArtifacts = craneDeps; exportCrane = true; };
+in
+{
+  inherit craneDeps ours;
+  craneBuild = crane "inherit" { src = builtins.path { name = "${pname}-source"; path = src; }; cargoArtifacts = ours; };
+}
