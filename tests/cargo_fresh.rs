@@ -40,14 +40,6 @@ fn an_unpacked_target_is_entirely_fresh() {
         "a plain cp -r should have rebuilt something"
     );
 
-    std::fs::remove_dir_all(&target).unwrap();
-    ok(&["unpack", "--from", s(&layer), "--target-dir", s(&target)]);
-    let inherited = project.cargo(&["build"], true);
-    assert!(inherited.success, "{}", inherited.stderr);
-    assert_eq!(
-        inherited.rebuilt,
-        Vec::<String>::new(),
-        "units rebuilt after unpack"
-    );
+    project.assert_inherits_fresh(&layer);
     make_writable(&layer);
 }

@@ -209,21 +209,7 @@ fn a_cargo_build_on_a_crane_archive_is_fresh() {
     assert!(first.success, "{}", first.stderr);
     let archive = project.path("crane");
     crane_full(&project.src, &archive);
-    std::fs::remove_dir_all(project.target()).unwrap();
-    ok(&[
-        "unpack",
-        "--from",
-        s(&archive),
-        "--target-dir",
-        s(&project.target()),
-    ]);
-    let build = project.cargo(&["build"], true);
-    assert!(
-        build.success && build.rebuilt.is_empty(),
-        "{:?} {}",
-        build.rebuilt,
-        build.stderr
-    );
+    project.assert_inherits_fresh(&archive);
 }
 
 /// crane's use-symlink output: a plain `target/` whose unchanged files are

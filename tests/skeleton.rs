@@ -87,21 +87,7 @@ fn members_built_from_dummies_rebuild_and_the_real_binary_runs() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(build_layer.join("manifest.json")).unwrap()).unwrap();
     assert!(manifest.get("dummies").is_none(), "{}", manifest["dummies"]);
-    std::fs::remove_dir_all(project.target()).unwrap();
-    ok(&[
-        "unpack",
-        "--from",
-        s(&build_layer),
-        "--target-dir",
-        s(&project.target()),
-    ]);
-    let again = project.cargo(&["build"], true);
-    assert!(
-        again.success && again.rebuilt.is_empty(),
-        "{:?} {}",
-        again.rebuilt,
-        again.stderr
-    );
+    project.assert_inherits_fresh(&build_layer);
     make_writable(&layer);
 }
 

@@ -87,6 +87,30 @@ impl Project {
         std::fs::rename(&real, &self.src).unwrap();
     }
 
+    /// Replaces the target with what `from` lays out and checks that a build
+    /// (as an unprivileged user would run it) finds every unit fresh.
+    pub fn assert_inherits_fresh(&self, from: &Path) {
+        let target = self.target();
+        if target.exists() {
+            std::fs::remove_dir_all(&target).unwrap();
+        }
+        super::ok(&[
+            "unpack",
+            "--from",
+            super::s(from),
+            "--target-dir",
+            super::s(&target),
+        ]);
+        let build = self.cargo(&["build"], true);
+        assert!(build.success, "{}", build.stderr);
+        assert_eq!(
+            build.rebuilt,
+            Vec::<String>::new(),
+            "units rebuilt after unpacking {}",
+            from.display()
+        );
+    }
+
     /// `cargo` with extra environment variables.
     pub fn cargo_with(&self, args: &[&str], drop_caps: bool, env: &[(&str, &str)]) -> Build {
         let out = cargo(drop_caps)
