@@ -1,7 +1,7 @@
 //! Opening layers and the chains of parents they build on, and finding where
 //! any blob of a chain is stored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
@@ -131,9 +131,10 @@ impl Chain {
 
     /// Adds the ancestors of `self.layers[child]`, breadth first.
     fn extend(&mut self, parents: &[PathBuf], child: usize) -> Result<()> {
-        let mut queue: Vec<(usize, PathBuf)> = parents.iter().map(|p| (child, p.clone())).collect();
+        let mut queue: VecDeque<(usize, PathBuf)> =
+            parents.iter().map(|p| (child, p.clone())).collect();
         let mut seen: HashSet<PathBuf> = self.layers.iter().map(|l| l.path.clone()).collect();
-        while let Some((child, parent)) = queue.pop() {
+        while let Some((child, parent)) = queue.pop_front() {
             if !seen.insert(parent.clone()) {
                 continue;
             }
