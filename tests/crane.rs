@@ -307,6 +307,5 @@ fn members_in_a_crane_deps_archive_rebuild_from_real_sources() {
     let build = project.cargo(&["build"], true);
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app", "util"]);
-    let app = Command::new(target.join("debug/app")).output().unwrap();
-    assert!(String::from_utf8_lossy(&app.stdout).contains("hello from the real util"));
+    assert!(project.run_app().contains("hello from the real util"));
 }

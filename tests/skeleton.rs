@@ -23,13 +23,6 @@ fn deps_layer(project: &Project, layer: &Path, record_dummies: bool) {
     make_store_like(layer);
 }
 
-fn run_app(project: &Project) -> String {
-    let out = Command::new(project.target().join("debug/app"))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn members_built_from_dummies_rebuild_and_the_real_binary_runs() {
     let project = Project::prepare("basic");
@@ -68,9 +61,9 @@ fn members_built_from_dummies_rebuild_and_the_real_binary_runs() {
         "exactly the members rebuild"
     );
     assert!(
-        run_app(&project).contains("hello from the real util"),
+        project.run_app().contains("hello from the real util"),
         "{}",
-        run_app(&project)
+        project.run_app()
     );
 
     // A layer of the real build on top records no dummies: it is reused whole.
@@ -112,7 +105,7 @@ fn without_the_record_the_real_binary_is_not_built() {
         "{:?}",
         build.rebuilt
     );
-    let real = build.success && run_app(&project).contains("hello from the real util");
+    let real = build.success && project.run_app().contains("hello from the real util");
     assert!(
         !real,
         "the real binary was built without the record: the fixture no longer shows the danger"
@@ -156,7 +149,7 @@ fn an_edited_member_rebuilds_alone() {
         "{:?}",
         blind.rebuilt
     );
-    assert!(!run_app(&project).contains("edited"));
+    assert!(!project.run_app().contains("edited"));
 
     std::fs::remove_dir_all(&target).unwrap();
     ok(&[
@@ -172,9 +165,11 @@ fn an_edited_member_rebuilds_alone() {
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app"]);
     assert!(
-        run_app(&project).contains("edited: hello from the real util"),
+        project
+            .run_app()
+            .contains("edited: hello from the real util"),
         "{}",
-        run_app(&project)
+        project.run_app()
     );
     make_writable(&layer);
 }

@@ -111,6 +111,14 @@ impl Project {
         );
     }
 
+    /// What the debug build of the fixture's `app` prints.
+    pub fn run_app(&self) -> String {
+        let out = Command::new(self.target().join("debug/app"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `cargo` with extra environment variables.
     pub fn cargo_with(&self, args: &[&str], drop_caps: bool, env: &[(&str, &str)]) -> Build {
         let out = cargo(drop_caps)
