@@ -54,9 +54,9 @@ fn wrap(mut args: Vec<OsString>) -> Result<ExitCode> {
         });
     };
     check_denied(&outputs)?;
-    let mut redirect = Redirect::new(&outputs.out_dir)?;
+    let redirect = Redirect::new(&outputs.out_dir)?;
     let (redirected, moved) = invocation.redirect(redirect.temp());
-    redirect.set_moved(moved);
+    let redirect = redirect.set_moved(moved);
     let mut rustc_command = command(rustc);
     rustc_command.args(redirected);
     let status = relay::run(rustc_command, &redirect)?;

@@ -12,6 +12,9 @@ pub struct Redirect {
     out_dir: PathBuf,
     /// (temporary, real) for outputs given explicit paths.
     moved: Vec<(PathBuf, PathBuf)>,
+    /// (temporary, real) path texts for `rewrite`, built once: stderr is
+    /// rewritten line by line.
+    replacements: Vec<(String, String)>,
 }
 
 impl Redirect {
@@ -36,15 +39,17 @@ impl Redirect {
             temp,
             out_dir: out_dir.to_path_buf(),
             moved: Vec::new(),
-        })
+            replacements: Vec::new(),
+        }
+        .with_replacements())
     }
 
     pub fn temp(&self) -> &Path {
         self.temp.path()
     }
 
-    pub fn set_moved(&mut self, moved: Vec<(PathBuf, PathBuf)>) {
-        self.moved = moved;
+    pub fn set_moved(self, moved: Vec<(PathBuf, PathBuf)>) -> Redirect {
+        Redirect { moved, ..self }.with_replacements()
     }
 
     /// Where a file rustc wrote under the temporary directory belongs.
@@ -91,9 +96,9 @@ impl Redirect {
     /// Rewrites temporary paths into real ones in text rustc printed or wrote.
     pub fn rewrite(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for (from, to) in self.replacements() {
-            if text.contains(&from) {
-                text = text.replace(&from, &to);
+        for (from, to) in &self.replacements {
+            if text.contains(from.as_str()) {
+                text = text.replace(from.as_str(), to);
             }
         }
         text
@@ -101,7 +106,7 @@ impl Redirect {
 
     /// Each temporary path and its real one, in the spellings rustc uses:
     /// raw, JSON-escaped, and Makefile-escaped (dep-info).
-    fn replacements(&self) -> Vec<(String, String)> {
+    fn with_replacements(mut self) -> Redirect {
         let mut pairs: Vec<(PathBuf, PathBuf)> = self.moved.clone();
         pairs.push((self.temp.path().to_path_buf(), self.out_dir.clone()));
         let mut out = Vec::new();
@@ -127,7 +132,8 @@ impl Redirect {
                 }
             }
         }
-        out
+        self.replacements = out;
+        self
     }
 
     fn rewrite_file(&self, path: &Path) -> Result<()> {
@@ -142,19 +148,15 @@ impl Redirect {
     }
 
     /// After a successful compile: everything still in the temporary
-    /// directory goes over its real name.
+    /// directory (explicit `--emit`/`-o` outputs included) goes over its real name.
     pub fn finish(self) -> Result<()> {
-        let mut written: Vec<PathBuf> = self.moved.iter().map(|(temp, _)| temp.clone()).collect();
         let listing = std::fs::read_dir(self.temp.path()).map_err(|source| Error::Io {
             what: "cannot list",
             path: self.temp.path().to_path_buf(),
             source,
         })?;
         for item in listing.flatten() {
-            written.push(item.path());
-        }
-        for path in written {
-            self.place(&path)?;
+            self.place(&item.path())?;
         }
         Ok(())
     }

@@ -212,3 +212,36 @@ fn its_own_failure_names_the_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn explicit_emit_paths_land_where_rustc_was_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, out, elsewhere) = (
+        dir.path().join("lib.rs"),
+        dir.path().join("deps"),
+        dir.path().join("elsewhere"),
+    );
+    std::fs::write(&src, "pub fn f() {}\n").unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let rlib = elsewhere.join("custom.rlib");
+    let emit = format!("--emit=link={},dep-info", rlib.display());
+    let args = [
+        "--crate-name",
+        "x",
+        "--crate-type",
+        "lib",
+        &emit,
+        src.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    let result = wrapped(&args, &[]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(rlib.is_file());
+    assert!(out.join("x.d").is_file());
+    assert!(leftovers(&out).is_empty());
+}
