@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::artifacts::Artifacts;
 use crate::blobstore::Settings;
+use crate::crane::unpack_archives;
 use crate::error::{Error, Result};
 use crate::inspect::{human_bytes, inspect, render};
 use crate::layout::unpack;
-use crate::link::link;
-use crate::manifest::MANIFEST_FILE;
+use crate::link::{copy_out, link};
 use crate::pack::{pack, PackOptions};
 use crate::plain::pack_plain;
 use crate::rebuilt::rebuilt;
@@ -225,25 +226,28 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             target_dir,
             workspace,
         }) => {
-            let plain = !from.join(MANIFEST_FILE).exists() && from.join("target").is_dir();
-            if plain {
-                let report = crate::link::copy_out(&from, &target_dir, workspace.as_deref())?;
-                say(format!(
-                    "copied {} files of a plain tree into {}",
-                    report.copied,
-                    target_dir.display()
-                ));
-                return Ok(());
-            }
-            if let Some(archives) = crate::crane::archive_chain(&from)? {
-                let entries =
-                    crate::crane::unpack_archives(&archives, &target_dir, workspace.as_deref())?;
-                say(format!(
-                    "unpacked {entries} entries from {} crane archives into {}",
-                    archives.len(),
-                    target_dir.display()
-                ));
-                return Ok(());
+            match Artifacts::detect(&from)? {
+                Artifacts::PlainTree => {
+                    let store = std::env::var_os("NIX_STORE")
+                        .map_or_else(|| "/nix/store".into(), PathBuf::from);
+                    let report = copy_out(&from, &target_dir, workspace.as_deref(), &store)?;
+                    say(format!(
+                        "copied {} files of a plain tree into {}",
+                        report.copied,
+                        target_dir.display()
+                    ));
+                    return Ok(());
+                }
+                Artifacts::CraneArchives(archives) => {
+                    let entries = unpack_archives(&archives, &target_dir, workspace.as_deref())?;
+                    say(format!(
+                        "unpacked {entries} entries from {} crane archives into {}",
+                        archives.len(),
+                        target_dir.display()
+                    ));
+                    return Ok(());
+                }
+                Artifacts::Layer => {}
             }
             let report = unpack(&from, &target_dir, workspace.as_deref())?;
             say(format!(

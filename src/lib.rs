@@ -1,6 +1,7 @@
 //! cargo-inherit: layered, content-deduplicated archives of cargo's target
 //! directory, for build systems (Nix) that pass artifacts between builds.
 
+pub mod artifacts;
 pub mod blobstore;
 pub mod classify;
 pub mod cli;

@@ -42,10 +42,15 @@ pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<
 }
 
 /// A plain tree laid out with writable copies only, crane's use-symlink
-/// outputs included: their files may be symlinks into earlier outputs.
-pub fn copy_out(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
-    let store =
-        std::env::var_os("NIX_STORE").map_or_else(|| PathBuf::from("/nix/store"), PathBuf::from);
+/// outputs included: their files may be symlinks into earlier outputs in
+/// `store`, which stand for the files themselves.
+pub fn copy_out(
+    from: &Path,
+    target_dir: &Path,
+    workspace: Option<&Path>,
+    store: &Path,
+) -> Result<LinkReport> {
+    let store = store.to_path_buf();
     lay_out_plain(from, target_dir, workspace, Placement::Copy { store })
 }
 
