@@ -13,7 +13,7 @@ use crate::dummies::is_within;
 use crate::error::{Error, IoContext, Result};
 use crate::layout::{lay_out, settle_dir, MTIME};
 use crate::plain::SOURCES_FILE;
-use crate::scan::{scan, Node, NodeKind};
+use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::sources::{all_member_units, stale_units, MemberSource};
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -83,11 +83,7 @@ fn lay_out_plain(
 fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<Vec<String>> {
     let recorded = from.join(SOURCES_FILE);
     if !recorded.is_file() {
-        let dirs = nodes
-            .iter()
-            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
-            .map(|n| n.rel.as_str());
-        return all_member_units(workspace, dirs);
+        return all_member_units(workspace, dir_paths(nodes));
     }
     let text = std::fs::read(&recorded).at(&recorded)?;
     let members: Vec<MemberSource> = serde_json::from_slice(&text)

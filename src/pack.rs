@@ -312,6 +312,24 @@ fn group_key(rel: &str) -> String {
     format!("{dir}/{stem}")
 }
 
+/// Makes sure `dir` exists and is empty, refusing to write over anything.
+/// Returns whether it had to be created.
+pub(crate) fn create_empty_dir(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut listing) => match listing.next() {
+            Some(_) => Err(Error::bad_input(
+                dir,
+                "exists and is not empty; refusing to write over it",
+            )),
+            None => Ok(false),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).at(dir).map(|()| true)
+        }
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
 /// A layer being written. It only becomes a layer when `commit` renames its
 /// manifest into place; dropped before that, it removes what it wrote.
 struct NewLayer {
@@ -323,22 +341,7 @@ struct NewLayer {
 
 impl NewLayer {
     fn create(dir: &Path) -> Result<NewLayer> {
-        let created_dir = match std::fs::read_dir(dir) {
-            Ok(mut listing) => {
-                if listing.next().is_some() {
-                    return Err(Error::bad_input(
-                        dir,
-                        "exists and is not empty; refusing to write a layer over it",
-                    ));
-                }
-                false
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).at(dir)?;
-                true
-            }
-            Err(e) => return Err(Error::io(dir, e)),
-        };
+        let created_dir = create_empty_dir(dir)?;
         let blobs_path = dir.join(BLOBS_FILE);
         let blobs = File::options()
             .write(true)

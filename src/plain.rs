@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::classify::is_immutable_artifact;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{IoContext, Result};
 use crate::layout::MTIME;
 use crate::link::plain_root;
-use crate::scan::{scan, Node, NodeKind};
+use crate::pack::create_empty_dir;
+use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::{dummies, skeleton, sources};
 
 /// Beside `target/`: the members' sources, as `pack --workspace` records them.
@@ -40,20 +41,10 @@ pub fn pack_plain(
     let mut nodes = scan(target_dir)?;
     if let Some(dir) = skeleton {
         let members = skeleton::read_info(dir)?.members;
-        let dirs = nodes
-            .iter()
-            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
-            .map(|n| n.rel.as_str());
-        let units = dummies::from_skeleton(dirs, &members);
+        let units = dummies::from_skeleton(dir_paths(&nodes), &members);
         nodes.retain(|n| !dummies::is_within(&n.rel, &units));
     }
-    if out.exists() && std::fs::read_dir(out).at(out)?.next().is_some() {
-        return Err(Error::bad_input(
-            out,
-            "exists and is not empty; refusing to write over it",
-        ));
-    }
-    std::fs::create_dir_all(out).at(out)?;
+    create_empty_dir(out)?;
     // Only a complete tree is renamed to OUT/target.
     let partial = tempfile::Builder::new()
         .prefix(".target.partial-")
@@ -61,11 +52,7 @@ pub fn pack_plain(
         .at(out)?;
     let report = write_tree(&nodes, partial.path(), &parents)?;
     if let Some(dir) = workspace {
-        let dirs = nodes
-            .iter()
-            .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
-            .map(|n| n.rel.as_str());
-        let recorded = sources::record(dir, dirs)?;
+        let recorded = sources::record(dir, dir_paths(&nodes))?;
         let path = out.join(SOURCES_FILE);
         std::fs::write(
             &path,

@@ -60,6 +60,14 @@ pub fn scan(root: &Path) -> Result<Vec<Node>> {
     Ok(nodes)
 }
 
+/// The relative paths of the directories among `nodes`.
+pub fn dir_paths(nodes: &[Node]) -> impl Iterator<Item = &str> + Clone {
+    nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::Dir { .. }))
+        .map(|n| n.rel.as_str())
+}
+
 fn node(root: &Path, abs: &Path) -> Result<Node> {
     let rel = abs
         .strip_prefix(root)
