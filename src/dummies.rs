@@ -5,14 +5,15 @@
 
 use std::collections::BTreeSet;
 
-/// Fingerprint directories (`.../.fingerprint/<pkg>-<hash>`) of `members`
-/// among `dirs`. Only a skeleton's build has dummies: unpack and link leave
+/// Fingerprint directories (`.../.fingerprint/<pkg>-<hash>`) of `packages`
+/// among `dirs`: the units to leave out so cargo rebuilds those packages.
+/// Only a skeleton's build records them as dummies: unpack and link leave
 /// them out, so a build on top either rebuilds them or never has them.
-pub fn from_skeleton<'a>(
+pub fn units_of<'a>(
     dirs: impl Iterator<Item = &'a str>,
-    members: &BTreeSet<String>,
+    packages: &BTreeSet<String>,
 ) -> Vec<String> {
-    dirs.filter(|path| unit_package(path).is_some_and(|pkg| members.contains(pkg)))
+    dirs.filter(|path| unit_package(path).is_some_and(|pkg| packages.contains(pkg)))
         .map(str::to_string)
         .collect()
 }

@@ -86,7 +86,7 @@ fn dummy_units(entries: &[Entry], skeleton: Option<&Path>) -> Result<Vec<String>
     let Some(dir) = skeleton else {
         return Ok(Vec::new());
     };
-    Ok(dummies::from_skeleton(
+    Ok(dummies::units_of(
         unit_dirs(entries),
         &skeleton::read_info(dir)?.members,
     ))

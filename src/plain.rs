@@ -41,7 +41,7 @@ pub fn pack_plain(
     let mut nodes = scan(target_dir)?;
     if let Some(dir) = skeleton {
         let members = skeleton::read_info(dir)?.members;
-        let units = dummies::from_skeleton(dir_paths(&nodes), &members);
+        let units = dummies::units_of(dir_paths(&nodes), &members);
         nodes.retain(|n| !dummies::is_within(&n.rel, &units));
     }
     create_empty_dir(out)?;

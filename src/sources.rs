@@ -29,7 +29,7 @@ pub fn record<'a>(
     members(workspace)?
         .into_iter()
         .map(|(package, dir)| {
-            let units = dummies::from_skeleton(dirs.clone(), &BTreeSet::from([package.clone()]));
+            let units = dummies::units_of(dirs.clone(), &BTreeSet::from([package.clone()]));
             Ok(MemberSource {
                 hash: hash_sources(&dir)?,
                 package,
@@ -66,7 +66,7 @@ pub fn all_member_units<'a>(
         .into_iter()
         .map(|(name, _)| name)
         .collect();
-    Ok(dummies::from_skeleton(dirs, &names))
+    Ok(dummies::units_of(dirs, &names))
 }
 
 fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
