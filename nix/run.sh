@@ -38,12 +38,9 @@ vendor() {
 
 if [ "$print_vendor" = 1 ]; then vendor "$workspace"; exit 0; fi
 
-nix_build() {
-  nix-build --no-out-link --quiet \
-    --option sandbox true --option substituters '' \
-    --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" \
-    "$@"
-}
+# shellcheck source=sandbox.sh
+source "$root/nix/sandbox.sh"
+nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 args=(--arg src "$workspace" --arg vendor "$(vendor "$workspace")" --arg cargoInheritVendor "$(vendor "$root")"
   --argstr strategy "$strategy" --argstr pname "$(basename "$workspace")")

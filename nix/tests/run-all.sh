@@ -11,6 +11,10 @@ failed=0
 pass() { passed=$((passed + 1)); echo "ok: $*"; }
 fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
 
+# shellcheck source=../sandbox.sh
+source "$root/nix/sandbox.sh"
+nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
+
 cargo build -q --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
 ci="$root/target/debug/cargo-inherit"
 stored() { "$ci" inspect --json "$1/layer" | sed -n 's/.*"stored_bytes": \([0-9]*\).*/\1/p' | head -1; }
@@ -63,16 +67,12 @@ vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
 args=(--arg src "$root/tests/fixtures/basic" --arg editedSrc "$edited" --arg relockedSrc "$relocked"
   --arg vendor "$(vendor_of "$root/tests/fixtures/basic")" --arg relockedVendor "$(vendor_of "$relocked")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
-eval_path() { nix-instantiate --eval --read-write-mode --option sandbox true --option substituters '' \
-  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" \
-  "$root/nix/tests/edit.nix" "${args[@]}" -A "$1.outPath"; }
+eval_path() { nix-instantiate --eval --read-write-mode "${nix_sandbox[@]}" "$root/nix/tests/edit.nix" "${args[@]}" -A "$1.outPath"; }
 if [ "$(eval_path deps)" = "$(eval_path editedDeps)" ]; then pass "an edited member keeps the deps layer"
 else fail "an edited member changed the deps layer"; fi
 if [ "$(eval_path deps)" != "$(eval_path relockedDeps)" ]; then pass "a changed Cargo.lock gets a new deps layer"
 else fail "a changed Cargo.lock kept the deps layer"; fi
-out=$(nix-build --no-out-link --quiet --option sandbox true --option substituters '' \
-  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" \
-  "$root/nix/tests/edit.nix" "${args[@]}" -A edited 2> "$work/log") || { tail -30 "$work/log"; fail "edited build"; }
+out=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A edited 2> "$work/log") || { tail -30 "$work/log"; fail "edited build"; }
 if [ -n "${out:-}" ]; then
   if [ "$(members_of "$out")" = '"app"' ] && [ -z "$(deps_of "$out")" ]; then pass "the edited member rebuilt alone"
   else fail "edited build rebuilt members [$(members_of "$out")] dependencies [$(deps_of "$out")]"; fi
@@ -85,7 +85,7 @@ fi
 stdenv_hook() {
   local build="$1" top="$work/stdenv"
   local tool vendor
-  tool=$(nix_build_quiet "$root/nix/tests/pipeline.nix" "${args[@]}" -A cargoInherit)
+  tool=$(nix_build "$root/nix/tests/pipeline.nix" "${args[@]}" -A cargoInherit 2> /dev/null)
   vendor=$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")
   mkdir -p "$top/out"
   cp -r "$root/tests/fixtures/basic" "$top/source"
@@ -106,9 +106,7 @@ stdenv_hook() {
     for hook in "${postInstallHooks[@]}"; do "$hook"; done
   )
 }
-nix_build_quiet() { nix-build --no-out-link --quiet --option sandbox true --option substituters '' \
-  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd" "$@" 2> /dev/null; }
-if build=$(nix_build_quiet "$root/nix/tests/edit.nix" "${args[@]}" -A build) && stdenv_hook "$build" > "$work/log" 2>&1; then
+if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build 2> /dev/null) && stdenv_hook "$build" > "$work/log" 2>&1; then
   deps=$("$ci" rebuilt --log "$work/stdenv/cargo.json" --workspace "$work/stdenv/source" --json)
   if [ -f "$work/stdenv/out/layer/manifest.json" ] && [[ "$deps" == *'"dependencies":[]'* ]]; then
     pass "the stdenv setup hook inherits and packs: $deps"
@@ -120,12 +118,12 @@ fi
 # One chain mixing crane (emulated with its own commands) and cargo-inherit.
 mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
-if ours=$(nix_build_quiet "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours); then
+if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/null); then
   if [ -z "$(deps_of "$ours")" ] && "$ours/bin/app" | grep -q "hello from the real util"; then
     pass "cargo-inherit builds on crane's deps archive: members [$(members_of "$ours")], no dependency"
   else fail "on crane's archive: members [$(members_of "$ours")] dependencies [$(deps_of "$ours")]"; fi
 else fail "cargo-inherit on crane's deps archive did not build"; fi
-if crane_build=$(nix_build_quiet "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild); then
+if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild 2> /dev/null); then
   pass "crane builds on cargo-inherit's export: $(cat "$crane_build/rebuilt.json")"
 else fail "crane on cargo-inherit's export compiled dependencies or failed"; fi
 

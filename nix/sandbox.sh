@@ -1,0 +1,5 @@
+# Sourced by nix/run.sh and nix/tests/run-all.sh: the options of every
+# sandboxed build here. No substituters (no network to a cache), and the
+# host's Rust toolchain at /rust with the host tools beside it.
+nix_sandbox=(--option sandbox true --option substituters ''
+  --option sandbox-paths "/rust=$(rustc --print sysroot) /bin /usr /lib /lib64 /etc/alternatives /etc/passwd")
