@@ -294,17 +294,7 @@ fn members_in_a_crane_deps_archive_rebuild_from_real_sources() {
     let project = Project::prepare("basic");
     let archive = project.path("crane-deps");
     project.build_skeleton_in_place(|skeleton| crane_full(skeleton, &archive));
-    let target = project.target();
-    ok(&[
-        "unpack",
-        "--from",
-        s(&archive),
-        "--target-dir",
-        s(&target),
-        "--workspace",
-        s(&project.src),
-    ]);
-    let build = project.cargo(&["build"], true);
+    let build = project.inherit_and_build(&archive, Some(&project.src));
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app", "util"]);
     assert!(project.run_app().contains("hello from the real util"));

@@ -46,14 +46,7 @@ fn members_built_from_dummies_rebuild_and_the_real_binary_runs() {
     );
     assert!(!dummies.iter().any(|d| d.contains("serde")), "{dummies:?}");
 
-    ok(&[
-        "unpack",
-        "--from",
-        s(&layer),
-        "--target-dir",
-        s(&project.target()),
-    ]);
-    let build = project.cargo(&["build"], true);
+    let build = project.inherit_and_build(&layer, None);
     assert!(build.success, "{}", build.stderr);
     assert_eq!(
         build.rebuilt,
@@ -92,14 +85,7 @@ fn without_the_record_the_real_binary_is_not_built() {
     let project = Project::prepare("basic");
     let layer = project.path("deps-layer");
     deps_layer(&project, &layer, false);
-    ok(&[
-        "unpack",
-        "--from",
-        s(&layer),
-        "--target-dir",
-        s(&project.target()),
-    ]);
-    let build = project.cargo(&["build"], true);
+    let build = project.inherit_and_build(&layer, None);
     assert!(
         !build.rebuilt.contains(&"app".to_string()),
         "{:?}",
@@ -141,9 +127,7 @@ fn an_edited_member_rebuilds_alone() {
     filetime::set_file_times(&main, one, one).unwrap();
 
     // Without the workspace, cargo takes the stale app for fresh.
-    std::fs::remove_dir_all(&target).unwrap();
-    ok(&["unpack", "--from", s(&layer), "--target-dir", s(&target)]);
-    let blind = project.cargo(&["build"], true);
+    let blind = project.inherit_and_build(&layer, None);
     assert!(
         blind.success && blind.rebuilt.is_empty(),
         "{:?}",
@@ -151,17 +135,7 @@ fn an_edited_member_rebuilds_alone() {
     );
     assert!(!project.run_app().contains("edited"));
 
-    std::fs::remove_dir_all(&target).unwrap();
-    ok(&[
-        "unpack",
-        "--from",
-        s(&layer),
-        "--target-dir",
-        s(&target),
-        "--workspace",
-        s(&project.src),
-    ]);
-    let build = project.cargo(&["build"], true);
+    let build = project.inherit_and_build(&layer, Some(&project.src));
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app"]);
     assert!(

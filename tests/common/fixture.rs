@@ -87,21 +87,30 @@ impl Project {
         std::fs::rename(&real, &self.src).unwrap();
     }
 
-    /// Replaces the target with what `from` lays out and checks that a build
-    /// (as an unprivileged user would run it) finds every unit fresh.
-    pub fn assert_inherits_fresh(&self, from: &Path) {
+    /// Replaces the target with what `from` lays out (next to `workspace`,
+    /// when given) and builds as an unprivileged user would.
+    pub fn inherit_and_build(&self, from: &Path, workspace: Option<&Path>) -> Build {
         let target = self.target();
         if target.exists() {
             std::fs::remove_dir_all(&target).unwrap();
         }
-        super::ok(&[
+        let mut args = vec![
             "unpack",
             "--from",
             super::s(from),
             "--target-dir",
             super::s(&target),
-        ]);
-        let build = self.cargo(&["build"], true);
+        ];
+        if let Some(dir) = workspace {
+            args.extend(["--workspace", super::s(dir)]);
+        }
+        super::ok(&args);
+        self.cargo(&["build"], true)
+    }
+
+    /// `inherit_and_build`, which must find every unit fresh.
+    pub fn assert_inherits_fresh(&self, from: &Path) {
+        let build = self.inherit_and_build(from, None);
         assert!(build.success, "{}", build.stderr);
         assert_eq!(
             build.rebuilt,
