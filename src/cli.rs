@@ -65,7 +65,9 @@ enum Command {
         /// Directory to create for the layer (e.g. $out); must not exist or be empty.
         #[arg(long)]
         out: PathBuf,
-        /// A layer to build on; may be given several times.
+        /// A layer to build on, or a crane output (use-zstd or use-symlink)
+        /// whose content is then read from it instead of stored; may be given
+        /// several times.
         #[arg(long = "parent")]
         parents: Vec<PathBuf>,
         /// zstd level.
@@ -212,13 +214,14 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 workspace,
             })?;
             say(format!(
-                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
+                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored, {} read from crane parents",
                 report.entries,
                 human_bytes(report.logical_bytes),
                 out.display(),
                 report.new_blobs,
                 human_bytes(report.new_raw_bytes),
                 human_bytes(report.stored_bytes),
+                human_bytes(report.borrowed_bytes),
             ));
         }
         Command::Unpack(LayOut {

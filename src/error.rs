@@ -68,6 +68,18 @@ pub enum Error {
         actual: String,
     },
 
+    #[error(
+        "layer {}: entry {entry:?}: its content, {file} in the tree of foreign parent {}, is not \
+         what was packed; that output was changed or replaced",
+        layer.display(), parent.display()
+    )]
+    ForeignChanged {
+        layer: PathBuf,
+        entry: String,
+        parent: PathBuf,
+        file: String,
+    },
+
     #[error("{}: {reason}", path.display())]
     BadInput { path: PathBuf, reason: String },
 }

@@ -13,6 +13,10 @@ use crate::pack::logical_bytes;
 pub struct LayerSummary {
     pub path: PathBuf,
     pub parents: Vec<PathBuf>,
+    /// crane outputs this layer reads content from.
+    pub foreign_parents: Vec<PathBuf>,
+    /// Raw bytes of that content.
+    pub borrowed_bytes: u64,
     pub files: usize,
     pub logical_bytes: u64,
     pub stored_bytes: u64,
@@ -42,6 +46,8 @@ pub fn inspect(top: &Path) -> Result<ChainSummary> {
             LayerSummary {
                 path: layer.path.clone(),
                 parents: m.parents.clone(),
+                foreign_parents: m.foreign.iter().map(|f| f.path.clone()).collect(),
+                borrowed_bytes: m.borrowed_bytes(),
                 files: m
                     .entries
                     .iter()
@@ -77,6 +83,15 @@ pub fn render(summary: &ChainSummary) -> String {
             l.blobs,
             l.dedup_ratio
         );
+    }
+    for l in &summary.layers {
+        for foreign in &l.foreign_parents {
+            out += &format!(
+                "{} reads content from {}\n",
+                l.path.display(),
+                foreign.display()
+            );
+        }
     }
     out += &format!("chain stores {}\n", human_bytes(summary.total_stored_bytes));
     out

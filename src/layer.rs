@@ -91,10 +91,33 @@ pub struct FrameBuffers {
     decompressor: Option<zstd::bulk::Decompressor<'static>>,
 }
 
+impl FrameBuffers {
+    /// The buffer content lands in when it is read whole from a file.
+    pub fn raw_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.raw
+    }
+}
+
+/// What holds a blob, within one layer of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// A frame of the layer's own `blobs.zst`.
+    Frame(usize),
+    /// A file of one of the layer's foreign parents.
+    Foreign { foreign: usize, file: usize },
+}
+
+/// Where a blob is listed: the layer's own blobs or a foreign parent's.
+#[derive(Clone, Copy)]
+enum Listed {
+    Own(usize),
+    Foreign(usize, usize),
+}
+
 /// A layer and all its ancestors, nearest first.
 pub struct Chain {
     pub layers: Vec<Layer>,
-    index: HashMap<BlobId, (usize, usize)>,
+    index: HashMap<BlobId, (usize, Listed)>,
 }
 
 impl Chain {
@@ -153,8 +176,18 @@ impl Chain {
             return false;
         }
         let at = self.layers.len();
-        for (i, blob) in layer.manifest.blobs.iter().enumerate() {
-            self.index.entry(blob.hash).or_insert((at, i));
+        let m = &layer.manifest;
+        let own = m
+            .blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.hash, Listed::Own(i)));
+        let borrowed = m.foreign.iter().enumerate().flat_map(|(f, foreign)| {
+            let blobs = foreign.blobs.iter().enumerate();
+            blobs.map(move |(i, b)| (b.hash, Listed::Foreign(f, i)))
+        });
+        for (hash, listed) in own.chain(borrowed) {
+            self.index.entry(hash).or_insert((at, listed));
         }
         self.layers.push(layer);
         true
@@ -175,10 +208,22 @@ impl Chain {
         &self.layers[0]
     }
 
-    /// Where `id` is stored, nearest layer first.
-    pub fn locate(&self, id: &BlobId) -> Option<(usize, &BlobRef)> {
-        let &(layer, blob) = self.index.get(id)?;
-        Some((layer, &self.layers[layer].manifest.blobs[blob]))
+    /// Where `id` is stored, nearest layer first: the layer, what in it
+    /// holds the blob, and where in that.
+    pub fn locate(&self, id: &BlobId) -> Option<(usize, Origin, &BlobRef)> {
+        let &(layer, listed) = self.index.get(id)?;
+        let m = &self.layers[layer].manifest;
+        Some(match listed {
+            Listed::Own(i) => {
+                let blob = &m.blobs[i];
+                (layer, Origin::Frame(blob.frame as usize), blob)
+            }
+            Listed::Foreign(foreign, i) => {
+                let blob = &m.foreign[foreign].blobs[i];
+                let file = blob.frame as usize;
+                (layer, Origin::Foreign { foreign, file }, blob)
+            }
+        })
     }
 
     pub fn contains(&self, id: &BlobId) -> bool {

@@ -15,7 +15,8 @@ use filetime::FileTime;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::layer::{Chain, FrameBuffers};
+use crate::foreign::ForeignTrees;
+use crate::layer::{Chain, FrameBuffers, Origin};
 use crate::manifest::{BlobId, BlobRef, Entry};
 
 /// 1 s past the epoch: what the Nix store gives every file. Inherited
@@ -40,7 +41,8 @@ pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Resul
     };
     chain.drop_units(&stale);
     let plan = Plan::new(&chain)?;
-    lay_out(target_dir, |root| plan.write(&chain, root))
+    let trees = ForeignTrees::open(&chain, plan.foreign_parents())?;
+    lay_out(target_dir, |root| plan.write(&chain, &trees, root))
 }
 
 /// Runs `write` on a temporary sibling of `target_dir`, then moves what it
@@ -76,7 +78,10 @@ fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
     }
 }
 
-/// What one frame's content goes into.
+/// Where a job's content comes from: a layer and what in it holds the blobs.
+type JobKey = (usize, Origin);
+
+/// What one frame's (or foreign file's) content goes into.
 #[derive(Default)]
 struct FrameJob<'a> {
     /// Files whose every part this frame holds: written in one go.
@@ -85,11 +90,19 @@ struct FrameJob<'a> {
     pieces: Vec<(usize, u64, &'a BlobRef)>,
 }
 
+impl FrameJob<'_> {
+    fn bytes(&self) -> u64 {
+        let whole = self.whole.iter().flat_map(|(_, blobs)| blobs.iter());
+        let pieces = self.pieces.iter().map(|(_, _, blob)| blob);
+        whole.chain(pieces).map(|b| b.size).sum()
+    }
+}
+
 /// What to write, grouped by the frame that holds it.
 struct Plan<'a> {
     entries: &'a [Entry],
-    /// ((layer, frame), job), largest frames first.
-    jobs: Vec<((usize, usize), FrameJob<'a>)>,
+    /// Largest frames first.
+    jobs: Vec<(JobKey, FrameJob<'a>)>,
     empty: Vec<usize>,
     /// Files created before the frames are read, then filled piece by piece.
     spanning: Vec<usize>,
@@ -101,7 +114,7 @@ impl<'a> Plan<'a> {
     fn new(chain: &'a Chain) -> Result<Plan<'a>> {
         let top = chain.top();
         let entries = &top.manifest.entries[..];
-        let mut jobs: BTreeMap<(usize, usize), FrameJob> = BTreeMap::new();
+        let mut jobs: BTreeMap<JobKey, FrameJob> = BTreeMap::new();
         let mut plan = Plan {
             entries,
             jobs: Vec::new(),
@@ -122,7 +135,7 @@ impl<'a> Plan<'a> {
                 leaders.insert(*group, i);
             }
             let located = locate_parts(chain, entry)?;
-            let frames: HashSet<(usize, usize)> = located.iter().map(|(key, _)| *key).collect();
+            let frames: HashSet<JobKey> = located.iter().map(|(key, _)| *key).collect();
             match frames.len() {
                 0 => plan.empty.push(i),
                 1 => {
@@ -141,20 +154,34 @@ impl<'a> Plan<'a> {
         }
         plan.jobs = jobs.into_iter().collect();
         // Largest frames first, so no core is left with a big one at the end.
-        plan.jobs.sort_by_key(|((layer, frame), _)| {
-            std::cmp::Reverse(chain.layers[*layer].manifest.frames[*frame].raw_length)
+        plan.jobs.sort_by_key(|((layer, origin), job)| {
+            std::cmp::Reverse(match origin {
+                Origin::Frame(frame) => chain.layers[*layer].manifest.frames[*frame].raw_length,
+                Origin::Foreign { .. } => job.bytes(),
+            })
         });
         Ok(plan)
     }
 
-    fn write(&self, chain: &Chain, root: &Path) -> Result<UnpackReport> {
+    /// The (layer, foreign parent) pairs some job reads from.
+    fn foreign_parents(&self) -> HashSet<(usize, usize)> {
+        self.jobs
+            .iter()
+            .filter_map(|((layer, origin), _)| match origin {
+                Origin::Foreign { foreign, .. } => Some((*layer, *foreign)),
+                Origin::Frame(_) => None,
+            })
+            .collect()
+    }
+
+    fn write(&self, chain: &Chain, trees: &ForeignTrees, root: &Path) -> Result<UnpackReport> {
         for entry in self.entries {
             if let Entry::Dir { path, .. } = entry {
                 let dir = root.join(path);
                 std::fs::create_dir(&dir).at(&dir)?;
             }
         }
-        let bytes = self.write_contents(chain, root)?;
+        let bytes = self.write_contents(chain, trees, root)?;
         for &(follower, leader) in &self.links {
             let (from, to) = (
                 root.join(self.entries[leader].path()),
@@ -176,7 +203,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Every regular file, frames decompressed on all cores. Returns the bytes written.
-    fn write_contents(&self, chain: &Chain, root: &Path) -> Result<u64> {
+    fn write_contents(&self, chain: &Chain, trees: &ForeignTrees, root: &Path) -> Result<u64> {
         for &i in &self.spanning {
             let path = root.join(self.entries[i].path());
             let size = self.entries[i].parts().iter().map(|p| p.size).sum();
@@ -186,8 +213,9 @@ impl<'a> Plan<'a> {
         let written: Vec<u64> = self
             .jobs
             .par_iter()
-            .map_init(FrameBuffers::default, |buffers, (frame, job)| {
-                self.write_frame(chain, *frame, job, root, buffers)
+            .map_init(FrameBuffers::default, |buffers, (key, job)| {
+                let raw = read_origin(chain, trees, *key, buffers)?;
+                self.write_job(chain, *key, raw, job, root)
             })
             .collect::<Result<_>>()?;
         self.empty.par_iter().try_for_each(|&i| {
@@ -204,28 +232,23 @@ impl<'a> Plan<'a> {
         Ok(written.iter().sum())
     }
 
-    fn write_frame(
+    fn write_job(
         &self,
         chain: &Chain,
-        (layer, frame): (usize, usize),
+        (layer, origin): JobKey,
+        raw: &[u8],
         job: &FrameJob,
         root: &Path,
-        buffers: &mut FrameBuffers,
     ) -> Result<u64> {
-        let layer = &chain.layers[layer];
-        let raw = layer.read_frame(frame, buffers)?;
         let mut verified: HashSet<BlobId> = HashSet::new();
         let mut content = |entry: usize, blob: &BlobRef| -> Result<&[u8]> {
-            let data = &raw[blob.offset as usize..(blob.offset + blob.size) as usize];
+            let range = blob.offset as usize..(blob.offset + blob.size) as usize;
+            let data = raw.get(range).unwrap_or_default();
             if verified.insert(blob.hash) {
                 let actual = BlobId::of(data);
                 if actual != blob.hash {
-                    return Err(Error::HashMismatch {
-                        layer: layer.path.clone(),
-                        entry: self.entries[entry].path().to_string(),
-                        expected: blob.hash.to_string(),
-                        actual: actual.to_string(),
-                    });
+                    let entry = self.entries[entry].path();
+                    return Err(mismatch(chain, layer, origin, entry, blob, actual));
                 }
             }
             Ok(data)
@@ -275,8 +298,50 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// Where each part of a file is stored: ((layer, frame), blob).
-fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<((usize, usize), &'a BlobRef)>> {
+/// Decompresses a frame, or reads a foreign parent's file.
+fn read_origin<'b>(
+    chain: &Chain,
+    trees: &ForeignTrees,
+    (layer, origin): JobKey,
+    buffers: &'b mut FrameBuffers,
+) -> Result<&'b [u8]> {
+    match origin {
+        Origin::Frame(frame) => chain.layers[layer].read_frame(frame, buffers),
+        Origin::Foreign { foreign, file } => trees.read(chain, (layer, foreign, file), buffers),
+    }
+}
+
+/// The error for content that is not what the manifest says it is.
+fn mismatch(
+    chain: &Chain,
+    layer: usize,
+    origin: Origin,
+    entry: &str,
+    blob: &BlobRef,
+    actual: BlobId,
+) -> Error {
+    let layer = &chain.layers[layer];
+    match origin {
+        Origin::Frame(_) => Error::HashMismatch {
+            layer: layer.path.clone(),
+            entry: entry.to_string(),
+            expected: blob.hash.to_string(),
+            actual: actual.to_string(),
+        },
+        Origin::Foreign { foreign, file } => {
+            let foreign = &layer.manifest.foreign[foreign];
+            Error::ForeignChanged {
+                layer: layer.path.clone(),
+                entry: entry.to_string(),
+                parent: foreign.path.clone(),
+                file: foreign.files[file].clone(),
+            }
+        }
+    }
+}
+
+/// Where each part of a file is stored: ((layer, origin), blob).
+fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<(JobKey, &'a BlobRef)>> {
     let bad = |reason: String| Error::BadEntry {
         layer: chain.top().path.clone(),
         entry: entry.path().to_string(),
@@ -286,7 +351,7 @@ fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<((usize, usiz
         .parts()
         .iter()
         .map(|part| {
-            let (layer, blob) = chain.locate(&part.hash).ok_or_else(|| {
+            let (layer, origin, blob) = chain.locate(&part.hash).ok_or_else(|| {
                 bad(format!(
                     "its blob {} is in no layer of the chain",
                     part.hash
@@ -298,7 +363,7 @@ fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<((usize, usiz
                     part.size, blob.size
                 )));
             }
-            Ok(((layer, blob.frame as usize), blob))
+            Ok(((layer, origin), blob))
         })
         .collect()
 }

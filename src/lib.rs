@@ -8,6 +8,8 @@ pub mod cli;
 pub mod crane;
 pub mod dummies;
 pub mod error;
+pub mod foreign;
+pub mod hashing;
 pub mod inspect;
 pub mod layer;
 pub mod layout;

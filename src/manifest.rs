@@ -149,6 +149,22 @@ pub struct Manifest {
     /// workspace leaves out the units of those whose sources changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<crate::sources::MemberSource>,
+    /// Artifacts of another tool (crane's outputs) whose content this layer
+    /// reuses instead of storing it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Foreign>,
+}
+
+/// A parent that is not a layer: its laid-out tree is the store of the
+/// blobs listed here, each read from one of its `files` (`BlobRef::frame`
+/// is the index of that file, `offset` a position in it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Foreign {
+    /// Absolute, so that a Nix output keeps it as a runtime reference.
+    pub path: PathBuf,
+    pub files: Vec<String>,
+    pub blobs: Vec<BlobRef>,
 }
 
 /// Read before the full manifest so that a future format is refused by its
@@ -232,7 +248,36 @@ impl Manifest {
         }
         self.check_parts(layer)?;
         self.check_links(layer)?;
-        self.check_blobs(layer)
+        self.check_blobs(layer)?;
+        self.check_foreign(layer)
+    }
+
+    fn check_foreign(&self, layer: &Path) -> Result<()> {
+        for foreign in &self.foreign {
+            let bad = |entry: &str, reason: String| Error::BadEntry {
+                layer: layer.to_path_buf(),
+                entry: entry.to_string(),
+                reason: format!("in foreign parent {}: {reason}", foreign.path.display()),
+            };
+            if !foreign.path.is_absolute() {
+                let path = foreign.path.to_string_lossy();
+                return Err(bad(&path, "not an absolute path".into()));
+            }
+            for file in &foreign.files {
+                check_relative(file).map_err(|reason| bad(file, reason))?;
+            }
+            for blob in &foreign.blobs {
+                if blob.frame as usize >= foreign.files.len()
+                    || blob.offset.checked_add(blob.size).is_none()
+                {
+                    return Err(bad(
+                        &blob.hash.to_string(),
+                        "the blob names no file it lies in".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_parts(&self, layer: &Path) -> Result<()> {
@@ -312,6 +357,15 @@ impl Manifest {
         Ok(())
     }
 
+    /// Raw bytes of the blobs read from foreign parents.
+    pub fn borrowed_bytes(&self) -> u64 {
+        self.foreign
+            .iter()
+            .flat_map(|f| &f.blobs)
+            .map(|b| b.size)
+            .sum()
+    }
+
     /// Bytes of `blobs.zst` this manifest describes.
     pub fn stored_bytes(&self) -> u64 {
         self.frames.iter().map(|f| f.length).sum()
@@ -359,6 +413,7 @@ mod tests {
             blobs: vec![],
             dummies: vec![],
             sources: vec![],
+            foreign: vec![],
         }
     }
 

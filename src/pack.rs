@@ -3,18 +3,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
+use crate::artifacts::Artifacts;
 use crate::blobstore::{self, Settings, Source};
 use crate::error::{Error, IoContext, Result};
+use crate::foreign::ForeignIndex;
+use crate::hashing::{hash_files, Hashed, Span};
 use crate::layer::Chain;
 use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
 use crate::scan::{scan, Node, NodeKind};
-use crate::{dummies, skeleton, split};
+use crate::{dummies, skeleton};
 
 pub struct PackOptions {
     pub target_dir: PathBuf,
@@ -34,6 +34,8 @@ pub struct PackReport {
     pub new_blobs: usize,
     pub new_raw_bytes: u64,
     pub stored_bytes: u64,
+    /// Raw bytes of the blobs read from crane parents rather than stored.
+    pub borrowed_bytes: u64,
 }
 
 pub fn pack(options: &PackOptions) -> Result<PackReport> {
@@ -42,10 +44,19 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         .iter()
         .map(|p| std::path::absolute(p).at(p))
         .collect::<Result<Vec<_>>>()?;
-    let chain = Chain::open_parents(&options.out, &parents)?;
+    let (layers, foreign_parents) = split_parents(parents)?;
+    let chain = Chain::open_parents(&options.out, &layers)?;
+    let borrowable = ForeignIndex::open(&options.out, &foreign_parents)?;
     let nodes = scan(&options.target_dir)?;
     let hashes = hash_files(&nodes)?;
-    let sources = new_blobs(&nodes, &hashes, &chain);
+    let sources = new_blobs(&nodes, &hashes, |id| {
+        chain.contains(id) || borrowable.contains(id)
+    });
+    let foreign = borrowable.borrow(
+        all_spans(&nodes, &hashes)
+            .map(|(_, span)| span.hash)
+            .filter(|id| !chain.contains(id)),
+    );
     let entries = entries(&nodes, &hashes);
     let dummies = dummy_units(&entries, options.skeleton.as_deref())?;
     let member_sources = match &options.workspace {
@@ -63,12 +74,13 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
-        parents,
+        parents: layers,
         entries,
         frames,
         blobs,
         dummies,
         sources: member_sources,
+        foreign,
     };
     let report = PackReport {
         entries: manifest.entries.len(),
@@ -76,6 +88,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         new_blobs,
         new_raw_bytes,
         stored_bytes: manifest.stored_bytes(),
+        borrowed_bytes: manifest.borrowed_bytes(),
     };
     layer.commit(&manifest)?;
     Ok(report)
@@ -107,104 +120,6 @@ pub fn logical_bytes(entries: &[Entry]) -> u64 {
             _ => 0,
         })
         .sum()
-}
-
-/// What the first pass learns of a file's content.
-#[derive(Clone, Debug)]
-struct Hashed {
-    whole: BlobId,
-    /// Empty unless the file is stored as several blobs.
-    parts: Vec<Span>,
-}
-
-/// A part of a file and where it sits in that file.
-#[derive(Clone, Copy, Debug)]
-struct Span {
-    hash: BlobId,
-    offset: u64,
-    size: u64,
-}
-
-/// Hashes every regular file (each inode once, in parallel) and splits
-/// rlibs around the rmeta they embed.
-fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
-    let by_path: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.rel.as_str(), i))
-        .collect();
-    let rmeta_of = |node: &Node| {
-        let sibling = by_path
-            .get(split::rmeta_sibling(&node.rel)?.as_str())
-            .copied()?;
-        match nodes[sibling].kind {
-            NodeKind::File { size, .. } => Some((sibling, size)),
-            _ => None,
-        }
-    };
-    let mut first_of_inode: HashMap<(u64, u64), usize> = HashMap::new();
-    let mut todo = Vec::new();
-    for (i, node) in nodes.iter().enumerate() {
-        if let NodeKind::File { inode, .. } = node.kind {
-            let first = inode.map_or(i, |key| *first_of_inode.entry(key).or_insert(i));
-            if first == i {
-                todo.push(i);
-            }
-        }
-    }
-    let hashed: Vec<(usize, Hashed)> = todo
-        .par_iter()
-        .map_init(Vec::new, |buf, &i| {
-            let rmeta_len = rmeta_of(&nodes[i]).map(|(_, size)| size);
-            hash_file(&nodes[i].abs, rmeta_len, buf).map(|h| (i, h))
-        })
-        .collect::<Result<_>>()?;
-    let mut hashes = vec![None; nodes.len()];
-    for (i, h) in hashed {
-        hashes[i] = Some(h);
-    }
-    // A split is worth keeping only when its middle really is the rmeta.
-    for i in 0..nodes.len() {
-        let Some((sibling, _)) = rmeta_of(&nodes[i]) else {
-            continue;
-        };
-        let rmeta = hashes[sibling].as_ref().map(|h| h.whole);
-        if let Some(h) = hashes[i].as_mut() {
-            if h.parts.get(1).map(|p| p.hash) != rmeta {
-                h.parts.clear();
-            }
-        }
-    }
-    for (i, node) in nodes.iter().enumerate() {
-        if let NodeKind::File {
-            inode: Some(key), ..
-        } = node.kind
-        {
-            hashes[i] = hashes[first_of_inode[&key]].clone();
-        }
-    }
-    Ok(hashes)
-}
-
-fn hash_file(path: &Path, rmeta_len: Option<u64>, buf: &mut Vec<u8>) -> Result<Hashed> {
-    buf.clear();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .at(path)?;
-    let whole = BlobId::of(buf);
-    let parts = match rmeta_len.and_then(|len| split::embedded_rmeta(buf, len)) {
-        Some(rmeta) => [0..rmeta.start, rmeta.clone(), rmeta.end..buf.len()]
-            .into_iter()
-            .filter(|r| !r.is_empty())
-            .map(|r| Span {
-                hash: BlobId::of(&buf[r.clone()]),
-                offset: r.start as u64,
-                size: r.len() as u64,
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    Ok(Hashed { whole, parts })
 }
 
 fn entries(nodes: &[Node], hashes: &[Option<Hashed>]) -> Vec<Entry> {
@@ -270,37 +185,58 @@ fn link_groups(nodes: &[Node]) -> HashMap<(u64, u64), u32> {
     groups
 }
 
-/// Blobs that neither the parents nor an earlier file of this tree hold,
-/// ordered so that files of one crate (libx-h.rlib, libx-h.rmeta) are neighbours.
-fn new_blobs(nodes: &[Node], hashes: &[Option<Hashed>], chain: &Chain) -> Vec<(String, Source)> {
-    let mut seen = HashSet::new();
-    let mut sources: Vec<(String, Source)> = Vec::new();
-    for (node, hashed) in nodes.iter().zip(hashes) {
-        let (Some(hashed), NodeKind::File { size, .. }) = (hashed, &node.kind) else {
-            continue;
-        };
-        let whole = [Span {
-            hash: hashed.whole,
-            offset: 0,
-            size: *size,
-        }];
-        let spans = if hashed.parts.is_empty() {
-            &whole[..]
-        } else {
-            &hashed.parts[..]
-        };
-        for span in spans {
-            if span.size > 0 && !chain.contains(&span.hash) && seen.insert(span.hash) {
-                let source = Source {
-                    id: span.hash,
-                    size: span.size,
-                    path: node.abs.clone(),
-                    offset: span.offset,
-                };
-                sources.push((group_key(&node.rel), source));
-            }
+/// Parents that are layers, and those that are crane outputs.
+fn split_parents(parents: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut layers = Vec::new();
+    let mut foreign = Vec::new();
+    for parent in parents {
+        match Artifacts::detect(&parent)? {
+            Artifacts::Layer => layers.push(parent),
+            Artifacts::CraneArchives(_) | Artifacts::PlainTree => foreign.push(parent),
         }
     }
+    Ok((layers, foreign))
+}
+
+/// Every non-empty blob of the tree's files, in tree order, with the node
+/// it is read from.
+fn all_spans<'a>(
+    nodes: &'a [Node],
+    hashes: &'a [Option<Hashed>],
+) -> impl Iterator<Item = (&'a Node, Span)> + 'a {
+    nodes.iter().zip(hashes).flat_map(|(node, hashed)| {
+        let spans = match (hashed, &node.kind) {
+            (Some(hashed), NodeKind::File { size, .. }) => hashed.spans(*size),
+            _ => Vec::new(),
+        };
+        spans
+            .into_iter()
+            .filter(|s| s.size > 0)
+            .map(move |span| (node, span))
+    })
+}
+
+/// Blobs that neither the parents (`have`) nor an earlier file of this
+/// tree hold, ordered so that files of one crate (libx-h.rlib, libx-h.rmeta)
+/// are neighbours.
+fn new_blobs(
+    nodes: &[Node],
+    hashes: &[Option<Hashed>],
+    have: impl Fn(&BlobId) -> bool,
+) -> Vec<(String, Source)> {
+    let mut seen = HashSet::new();
+    let mut sources: Vec<(String, Source)> = all_spans(nodes, hashes)
+        .filter(|(_, span)| !have(&span.hash) && seen.insert(span.hash))
+        .map(|(node, span)| {
+            let source = Source {
+                id: span.hash,
+                size: span.size,
+                path: node.abs.clone(),
+                offset: span.offset,
+            };
+            (group_key(&node.rel), source)
+        })
+        .collect();
     sources.sort_by(|a, b| a.0.cmp(&b.0));
     sources
 }

@@ -4,8 +4,11 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
+
+use cargo_inherit::layer::Layer;
 
 use common::fixture::Project;
 use common::*;
@@ -298,4 +301,139 @@ fn members_in_a_crane_deps_archive_rebuild_from_real_sources() {
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app", "util"]);
     assert!(project.run_app().contains("hello from the real util"));
+}
+
+/// The content of every regular file below `root`.
+fn contents(root: &Path) -> HashSet<Vec<u8>> {
+    snapshot(root)
+        .into_values()
+        .filter_map(|snap| match snap {
+            Snap::File { content, .. } => Some(content),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A layer packed on crane's deps archive stores only what the archive
+/// lacks, reads the rest from it, and lays out the whole tree, fresh to
+/// cargo; a layer on that layer reads through it.
+#[test]
+fn a_layer_on_a_crane_archive_stores_only_what_crane_lacks() {
+    let project = Project::prepare("basic");
+    let archive = project.path("crane-deps");
+    project.build_skeleton_in_place(|skeleton| crane_full(skeleton, &archive));
+    let build = project.inherit_and_build(&archive, Some(&project.src));
+    assert!(build.success, "{}", build.stderr);
+    let target = project.target();
+    let layer = project.path("layer");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&target),
+        "--out",
+        s(&layer),
+        "--parent",
+        s(&archive),
+    ]);
+
+    crane_extract(&[&archive], &project.path("crane-tree"));
+    let in_crane = contents(&project.path("crane-tree"));
+    let new_bytes: usize = contents(&target).difference(&in_crane).map(Vec::len).sum();
+    let manifest = Layer::open(&layer).unwrap().manifest;
+    let stored_raw: u64 = manifest.blobs.iter().map(|b| b.size).sum();
+    assert!(
+        stored_raw > 0 && stored_raw <= new_bytes as u64,
+        "the layer stores {stored_raw} raw bytes; only {new_bytes} are not in crane's archive"
+    );
+    assert!(manifest.borrowed_bytes() > stored_raw);
+    assert_eq!(manifest.foreign[0].path, archive);
+
+    let expected = expected_after_unpack(&snapshot(&target));
+    ok(&[
+        "unpack",
+        "--from",
+        s(&layer),
+        "--target-dir",
+        s(&project.path("out")),
+    ]);
+    assert_eq!(snapshot(&project.path("out")), expected);
+
+    let second = project.path("second");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&target),
+        "--out",
+        s(&second),
+        "--parent",
+        s(&layer),
+    ]);
+    assert_eq!(Layer::open(&second).unwrap().manifest.blobs, []);
+    project.assert_inherits_fresh(&second);
+}
+
+/// A layer on crane's use-symlink output reads from its tree, symlinks into
+/// the outputs before it included. Once that output is gone or changed,
+/// unpack says so and leaves the target alone.
+#[test]
+fn a_layer_on_a_crane_symlink_output_reads_through_its_links() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    let store = p("store");
+    let (older, newer) = (store.join("aaa-deps"), store.join("bbb-build"));
+    write(
+        &older.join("target/debug/deps/libshared-1.rlib"),
+        &[7; 5000],
+    );
+    write(&newer.join("target/debug/deps/libown-1.rlib"), &[8; 3000]);
+    std::os::unix::fs::symlink(
+        older.join("target/debug/deps/libshared-1.rlib"),
+        newer.join("target/debug/deps/libshared-1.rlib"),
+    )
+    .unwrap();
+    make_store_like(&store);
+    let tree = p("tree");
+    write(&tree.join("debug/deps/libshared-1.rlib"), &[7; 5000]);
+    write(&tree.join("debug/deps/libown-1.rlib"), &[8; 3000]);
+    write(&tree.join("debug/deps/libnew-1.rlib"), b"only here");
+
+    let layer = p("layer");
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&tree),
+        "--out",
+        s(&layer),
+        "--parent",
+        s(&newer),
+    ]);
+    let manifest = Layer::open(&layer).unwrap().manifest;
+    assert_eq!(manifest.blobs.len(), 1);
+    assert_eq!(manifest.blobs[0].size, 9);
+    assert_eq!(manifest.borrowed_bytes(), 8000);
+    ok(&["unpack", "--from", s(&layer), "--target-dir", s(&p("out"))]);
+    assert_eq!(snapshot(&p("out")), expected_after_unpack(&snapshot(&tree)));
+
+    let target = p("target");
+    write(&target.join("debug/mine"), b"the user's own file");
+    let before = snapshot(&target);
+    let unpack = ["unpack", "--from", s(&layer), "--target-dir", s(&target)];
+    make_writable(&store);
+    std::fs::write(older.join("target/debug/deps/libshared-1.rlib"), [9; 5000]).unwrap();
+    let changed = fails(&unpack);
+    assert!(
+        changed.contains(s(&layer))
+            && changed.contains("\"debug/deps/libshared-1.rlib\"")
+            && changed.contains(s(&newer))
+            && changed.contains("not what was packed"),
+        "{changed}"
+    );
+    assert_eq!(snapshot(&target), before);
+    std::fs::remove_dir_all(&newer).unwrap();
+    let missing = fails(&unpack);
+    assert!(
+        missing.contains(s(&layer)) && missing.contains(s(&newer)) && missing.contains("missing"),
+        "{missing}"
+    );
+    assert_eq!(snapshot(&target), before);
 }

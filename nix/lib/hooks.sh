@@ -101,8 +101,13 @@ cargoInheritInstall() {
   mkdir -p "$out"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
-    # Only a cargo-inherit layer can be a parent; on crane's, the layer is whole.
-    if [ -e "${cargoInheritArtifacts:-/nonexistent}/layer" ]; then args+=(--parent "$cargoInheritArtifacts/layer"); fi
+    local parent="${cargoInheritArtifacts:-}"
+    if [ -e "$parent/layer" ]; then parent="$parent/layer"; fi
+    # A layer reads what a crane output holds from it (either mode); a plain
+    # tree can link only into another tree (ours or crane's use-symlink).
+    if [ -n "$parent" ] && { [ "${cargoInheritStrategy:-layered}" = layered ] || [ -d "$parent/target" ]; }; then
+      args+=(--parent "$parent")
+    fi
     # A skeleton's members are dummies; otherwise record the members'
     # sources (crane's dummy sources included: they differ from the real ones).
     if [ "${cargoInheritSkeleton:-0}" = 1 ]; then

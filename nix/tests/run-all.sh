@@ -122,6 +122,12 @@ if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/
   if [ -z "$(deps_of "$ours")" ] && "$ours/bin/app" | grep -q "hello from the real util"; then
     pass "cargo-inherit builds on crane's deps archive: members [$(members_of "$ours")], no dependency"
   else fail "on crane's archive: members [$(members_of "$ours")] dependencies [$(deps_of "$ours")]"; fi
+  crane_deps=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneDeps 2> /dev/null)
+  crane_bytes=$(stat -c %s "$crane_deps/target.tar.zst")
+  if "$ci" inspect --json "$ours/layer" | tr -d ' \n' | grep -qF "\"foreign_parents\":[\"$crane_deps\"]" \
+    && [ "$(stored "$ours")" -le $((crane_bytes / 4)) ]; then
+    pass "its layer reads from crane's archive and stores $(stored "$ours") bytes (crane's: $crane_bytes)"
+  else fail "its layer stores $(stored "$ours") bytes on crane's $crane_bytes: $("$ci" inspect "$ours/layer")"; fi
 else fail "cargo-inherit on crane's deps archive did not build"; fi
 if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild 2> /dev/null); then
   pass "crane builds on cargo-inherit's export: $(cat "$crane_build/rebuilt.json")"

@@ -1,0 +1,208 @@
+//! Parents that are not layers: crane's outputs, whose laid-out trees hold
+//! content a layer can reuse instead of storing it again.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::artifacts::Artifacts;
+use crate::crane::unpack_archives;
+use crate::error::{Error, IoContext, Result};
+use crate::hashing::{hash_files, Span};
+use crate::layer::{Chain, FrameBuffers};
+use crate::link::plain_root;
+use crate::manifest::{BlobId, BlobRef, Foreign};
+use crate::scan::{scan, Node, NodeKind};
+
+/// The tree of a foreign parent, readable file by file.
+pub struct ForeignTree {
+    root: PathBuf,
+    /// Where a chain of archives was extracted; removed when dropped.
+    _extracted: Option<tempfile::TempDir>,
+}
+
+impl ForeignTree {
+    /// Extracts a crane archive chain into a temporary directory, or reads
+    /// a plain tree (crane use-symlink) where it is.
+    pub fn open(path: &Path) -> Result<ForeignTree> {
+        match Artifacts::detect(path)? {
+            Artifacts::CraneArchives(archives) => {
+                let temp = tempfile::tempdir().at(std::env::temp_dir())?;
+                let root = temp.path().join("target");
+                unpack_archives(&archives, &root, None)?;
+                Ok(ForeignTree {
+                    root,
+                    _extracted: Some(temp),
+                })
+            }
+            Artifacts::PlainTree => Ok(ForeignTree {
+                root: plain_root(path)?,
+                _extracted: None,
+            }),
+            Artifacts::Layer => Err(Error::bad_input(
+                path,
+                "not crane artifacts: it holds neither target.tar.zst nor target/",
+            )),
+        }
+    }
+
+    /// The tree's entries; symlinks into the store the parent sits in
+    /// (crane's use-symlink files) count as the files they point to.
+    pub fn nodes(&self, store: &Path) -> Result<Vec<Node>> {
+        let mut nodes = scan(&self.root)?;
+        for node in &mut nodes {
+            let NodeKind::Symlink { target } = &node.kind else {
+                continue;
+            };
+            if !Path::new(target).starts_with(store) {
+                continue;
+            }
+            if let Ok(meta) = std::fs::metadata(&node.abs) {
+                if meta.is_file() {
+                    node.kind = NodeKind::File {
+                        mode: 0o644,
+                        size: meta.len(),
+                        inode: None,
+                    };
+                }
+            }
+        }
+        Ok(nodes)
+    }
+
+    /// Reads a whole file of the tree into `buf`, following symlinks.
+    pub fn read(&self, rel: &str, buf: &mut Vec<u8>) -> Result<()> {
+        let path = self.root.join(rel);
+        buf.clear();
+        std::fs::File::open(&path)
+            .and_then(|mut f| f.read_to_end(buf))
+            .at(&path)
+            .map(|_| ())
+    }
+}
+
+/// The foreign trees an unpack reads from, opened once each.
+pub struct ForeignTrees {
+    trees: HashMap<(usize, usize), ForeignTree>,
+}
+
+impl ForeignTrees {
+    /// Opens `(layer, foreign)` parents of `chain`.
+    pub fn open(chain: &Chain, used: impl IntoIterator<Item = (usize, usize)>) -> Result<Self> {
+        let mut trees = HashMap::new();
+        for (layer, foreign) in used {
+            let top = &chain.layers[layer];
+            let path = &top.manifest.foreign[foreign].path;
+            let tree = ForeignTree::open(path).map_err(|e| Error::MissingParent {
+                layer: top.path.clone(),
+                parent: path.clone(),
+                reason: e.to_string(),
+            })?;
+            trees.insert((layer, foreign), tree);
+        }
+        Ok(ForeignTrees { trees })
+    }
+
+    /// Reads file `file` of foreign parent `foreign` of `layer` into `buffers`.
+    pub fn read<'b>(
+        &self,
+        chain: &Chain,
+        (layer, foreign, file): (usize, usize, usize),
+        buffers: &'b mut FrameBuffers,
+    ) -> Result<&'b [u8]> {
+        let rel = &chain.layers[layer].manifest.foreign[foreign].files[file];
+        let raw = buffers.raw_mut();
+        self.trees[&(layer, foreign)].read(rel, raw)?;
+        Ok(raw)
+    }
+}
+
+/// Every blob the foreign parents of a new layer hold, whole files and rlib
+/// parts alike, and where it sits.
+pub struct ForeignIndex {
+    parents: Vec<PathBuf>,
+    /// hash -> (parent, file, offset, size)
+    blobs: HashMap<BlobId, (usize, String, u64, u64)>,
+}
+
+impl ForeignIndex {
+    /// Lays out and hashes each parent's tree; `child` is the layer being
+    /// packed, named in errors.
+    pub fn open(child: &Path, parents: &[PathBuf]) -> Result<ForeignIndex> {
+        let mut blobs = HashMap::new();
+        for (at, parent) in parents.iter().enumerate() {
+            let missing = |e: Error| Error::MissingParent {
+                layer: child.to_path_buf(),
+                parent: parent.clone(),
+                reason: e.to_string(),
+            };
+            let tree = ForeignTree::open(parent).map_err(missing)?;
+            // The parent's directory is the store its symlinks may point into.
+            let nodes = tree.nodes(parent.parent().unwrap_or(Path::new("/")))?;
+            let hashes = hash_files(&nodes)?;
+            for (node, hashed) in nodes.iter().zip(&hashes) {
+                let (Some(hashed), NodeKind::File { size, .. }) = (hashed, &node.kind) else {
+                    continue;
+                };
+                // A child may store the rlib whole or in parts: index both.
+                let mut spans = hashed.spans(*size);
+                if !hashed.parts.is_empty() {
+                    spans.push(Span {
+                        hash: hashed.whole,
+                        offset: 0,
+                        size: *size,
+                    });
+                }
+                for span in spans.into_iter().filter(|s| s.size > 0) {
+                    let place = (at, node.rel.clone(), span.offset, span.size);
+                    blobs.entry(span.hash).or_insert(place);
+                }
+            }
+        }
+        Ok(ForeignIndex {
+            parents: parents.to_vec(),
+            blobs,
+        })
+    }
+
+    pub fn contains(&self, id: &BlobId) -> bool {
+        self.blobs.contains_key(id)
+    }
+
+    /// The record of where `wanted` blobs are read from, per parent, files
+    /// and blobs in the order first asked for. Every parent is listed, used
+    /// or not: it was asked for, and Nix should keep it.
+    pub fn borrow(&self, wanted: impl IntoIterator<Item = BlobId>) -> Vec<Foreign> {
+        let mut foreign: Vec<Foreign> = self
+            .parents
+            .iter()
+            .map(|path| Foreign {
+                path: path.clone(),
+                files: Vec::new(),
+                blobs: Vec::new(),
+            })
+            .collect();
+        let mut files: HashMap<(usize, &str), u32> = HashMap::new();
+        let mut seen = HashSet::new();
+        for id in wanted {
+            let Some((at, rel, offset, size)) = self.blobs.get(&id) else {
+                continue;
+            };
+            if !seen.insert(id) {
+                continue;
+            }
+            let parent = &mut foreign[*at];
+            let file = *files.entry((*at, rel.as_str())).or_insert_with(|| {
+                parent.files.push(rel.clone());
+                parent.files.len() as u32 - 1
+            });
+            parent.blobs.push(BlobRef {
+                hash: id,
+                frame: file,
+                offset: *offset,
+                size: *size,
+            });
+        }
+        foreign
+    }
+}
