@@ -26,6 +26,14 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error(
+        "cannot write into {}: the output directory is read-only (a directory of the Nix store?); \
+         lay inherited artifacts out with `cargo-inherit link` or `cargo-inherit unpack`, which \
+         make every directory writable",
+        path.display()
+    )]
+    ReadOnlyOutDir { path: PathBuf },
+
     #[error("cannot run {program}: {source}")]
     Spawn {
         program: String,

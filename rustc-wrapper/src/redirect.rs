@@ -30,10 +30,15 @@ impl Redirect {
         let temp = tempfile::Builder::new()
             .prefix(".cargo-inherit-")
             .tempdir_in(out_dir)
-            .map_err(|source| Error::Io {
-                what: "cannot create a temporary output directory in",
-                path: out_dir.to_path_buf(),
-                source,
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::PermissionDenied => Error::ReadOnlyOutDir {
+                    path: out_dir.to_path_buf(),
+                },
+                _ => Error::Io {
+                    what: "cannot create a temporary output directory in",
+                    path: out_dir.to_path_buf(),
+                    source,
+                },
             })?;
         Ok(Redirect {
             temp,

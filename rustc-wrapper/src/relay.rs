@@ -32,6 +32,9 @@ pub fn run(mut command: Command, redirect: &Redirect) -> Result<ExitStatus> {
             }
         }
         let _ = ours.write_all(redirect.rewrite(&text).as_bytes());
+        if let Some(note) = not_writeable_note(&text) {
+            let _ = ours.write_all(note.as_bytes());
+        }
     }
     let status = child.wait().map_err(|source| Error::Spawn {
         program: "rustc".into(),
@@ -53,9 +56,49 @@ fn announced_artifact(line: &str) -> Option<String> {
     message["artifact"].as_str().map(str::to_string)
 }
 
+/// What to do when rustc refuses to write over a read-only output (one
+/// this wrapper did not redirect), in the form rustc's line came in.
+fn not_writeable_note(line: &str) -> Option<String> {
+    if !line.contains("is not writeable") {
+        return None;
+    }
+    let note = "note: an inherited output is read-only (a symlink into the Nix store?): \
+                lay the artifacts out with `cargo-inherit unpack` for writable copies, or \
+                build with RUSTC_WRAPPER=cargo-inherit-rustc for every rustc output";
+    Some(if line.starts_with('{') {
+        let message = serde_json::json!({
+            "$message_type": "diagnostic",
+            "message": note.trim_start_matches("note: "),
+            "code": null,
+            "level": "note",
+            "spans": [],
+            "children": [],
+            "rendered": format!("{note}\n"),
+        });
+        format!("{message}\n")
+    } else {
+        format!("{note}\n")
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::announced_artifact;
+    use super::{announced_artifact, not_writeable_note};
+
+    #[test]
+    fn a_read_only_output_gets_a_note_in_the_same_form() {
+        let json = r#"{"$message_type":"diagnostic","message":"output file /t/x is not writeable -- check its permissions"}"#;
+        let note: serde_json::Value =
+            serde_json::from_str(&not_writeable_note(json).unwrap()).unwrap();
+        assert_eq!(note["level"], "note");
+        assert!(note["rendered"]
+            .as_str()
+            .unwrap()
+            .contains("cargo-inherit unpack"));
+        let text = "error: output file /t/x is not writeable -- check its permissions";
+        assert!(not_writeable_note(text).unwrap().starts_with("note: "));
+        assert_eq!(not_writeable_note("warning: unused"), None);
+    }
 
     #[test]
     fn reads_artifact_notifications_only() {

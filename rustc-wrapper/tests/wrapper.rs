@@ -245,3 +245,33 @@ fn explicit_emit_paths_land_where_rustc_was_told() {
     assert!(out.join("x.d").is_file());
     assert!(leftovers(&out).is_empty());
 }
+
+/// A read-only output directory (as a directory symlinked into the store
+/// would be) cannot be fixed by redirecting: the error says what will.
+#[test]
+fn a_read_only_output_directory_points_at_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, out) = (dir.path().join("lib.rs"), dir.path().join("deps"));
+    std::fs::write(&src, "pub fn f() {}\n").unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // As root, drop the override that would let us write anyway.
+    let result = Command::new("setpriv")
+        .args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
+        .arg(env!("CARGO_BIN_EXE_cargo-inherit-rustc"))
+        .arg(rustc())
+        .args(compile_args(src.to_str().unwrap(), out.to_str().unwrap()))
+        .env_remove("CARGO_INHERIT_DENY_COMPILE")
+        .env_remove("CARGO_INHERIT_RUSTC_WRAPPER")
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains(out.to_str().unwrap())
+            && stderr.contains("read-only")
+            && stderr.contains("cargo-inherit link"),
+        "{stderr}"
+    );
+}
