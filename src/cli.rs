@@ -1,7 +1,7 @@
 //! Command-line interface: parses arguments and hands each verb to its module.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use crate::artifacts::Artifacts;
 use crate::blobstore::Settings;
 use crate::crane::unpack_archives;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
+use crate::explain;
 use crate::inspect::{human_bytes, inspect, render};
 use crate::layout::unpack;
 use crate::link::{copy_out, link};
@@ -120,6 +121,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Say why cargo rebuilt units an inherited target should have made
+    /// fresh, and how to fix it. Runs `cargo CARGO_ARGS` (default: build)
+    /// with cargo's fingerprint log on, or reads such a log.
+    Explain {
+        /// The workspace, to tell members (expected to rebuild) from dependencies.
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// cargo's stderr from a run with
+        /// CARGO_LOG=cargo::core::compiler::fingerprint=info, instead of running cargo.
+        #[arg(long, conflicts_with = "cargo_args")]
+        log: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Fail when any dependency unit was rebuilt.
+        #[arg(long)]
+        deny: bool,
+        #[arg(last = true)]
+        cargo_args: Vec<OsString>,
+    },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
         layer: PathBuf,
@@ -213,15 +233,18 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 skeleton,
                 workspace,
             })?;
+            let borrowed = match report.borrowed_bytes {
+                0 => String::new(),
+                bytes => format!(", {} read from crane parents", human_bytes(bytes)),
+            };
             say(format!(
-                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored, {} read from crane parents",
+                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored{borrowed}",
                 report.entries,
                 human_bytes(report.logical_bytes),
                 out.display(),
                 report.new_blobs,
                 human_bytes(report.new_raw_bytes),
                 human_bytes(report.stored_bytes),
-                human_bytes(report.borrowed_bytes),
             ));
         }
         Command::Unpack(LayOut {
@@ -318,6 +341,13 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
                 ));
             }
         }
+        Command::Explain {
+            workspace,
+            log,
+            json,
+            deny,
+            cargo_args,
+        } => explain(&workspace, log.as_deref(), json, deny, cargo_args)?,
         Command::Inspect { layer, json } => {
             let summary = inspect(&layer)?;
             if json {
@@ -331,4 +361,38 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn explain(
+    workspace: &Path,
+    log: Option<&Path>,
+    json: bool,
+    deny: bool,
+    mut cargo_args: Vec<OsString>,
+) -> Result<()> {
+    let (text, cargo_ok) = match log {
+        Some(log) => (std::fs::read_to_string(log).at(log)?, true),
+        None => {
+            if cargo_args.is_empty() {
+                cargo_args.push("build".into());
+            }
+            explain::run_cargo(&cargo_args, workspace)?
+        }
+    };
+    let explanation = explain::explain_log(&text, workspace)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&explanation).expect("explanations serialise")
+        );
+    } else {
+        print!("{}", explain::render(&explanation));
+    }
+    if !cargo_ok {
+        return Err(Error::bad_input(workspace, "cargo failed (see above)"));
+    }
+    match explain::denied(&explanation, log.unwrap_or(workspace)) {
+        Some(error) if deny => Err(error),
+        _ => Ok(()),
+    }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod crane;
 pub mod dummies;
 pub mod error;
+pub mod explain;
 pub mod foreign;
 pub mod hashing;
 pub mod inspect;

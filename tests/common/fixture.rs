@@ -49,6 +49,8 @@ impl Project {
             vendor.display()
         );
         super::write(&src.join(".cargo/config.toml"), config.as_bytes());
+        // A fixture without registry crates vendors nothing.
+        std::fs::create_dir_all(&vendor).unwrap();
         make_store_like(&vendor);
         // The build copies its sources writable but keeps their mtime 1.
         make_store_like(&src);
@@ -174,7 +176,12 @@ fn cargo(drop_caps: bool) -> Command {
     } else {
         Command::new(cargo)
     };
-    // The outer `cargo test` must not steer the fixture's build.
+    without_outer_cargo_env(&mut c);
+    c
+}
+
+/// The outer `cargo test` must not steer a fixture's build.
+pub fn without_outer_cargo_env(c: &mut Command) {
     for var in [
         "CARGO_TARGET_DIR",
         "RUSTC_WRAPPER",
@@ -184,7 +191,6 @@ fn cargo(drop_caps: bool) -> Command {
     ] {
         c.env_remove(var);
     }
-    c
 }
 
 fn copy_tree(from: &Path, to: &Path) {

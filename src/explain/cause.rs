@@ -1,0 +1,319 @@
+//! Why a unit was not fresh, in words, with what to change so it will be.
+
+use serde::Serialize;
+
+use super::log::{option_after, quoted_after};
+
+/// A setting cargo hashes into a unit's fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "setting", rename_all = "kebab-case")]
+pub enum Setting {
+    Rustc,
+    Features { old: String, new: String },
+    Rustflags { old: String, new: String },
+    Profile,
+    Target,
+    Config,
+    SourcePath,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "cause", rename_all = "kebab-case")]
+pub enum Cause {
+    /// A source file is newer than the dep-info of the inherited build.
+    SourceNewer {
+        file: String,
+    },
+    /// A variable a build script (`rerun-if-env-changed`) or the crate
+    /// (`env!`) reads differs.
+    EnvChanged {
+        name: String,
+        old: Option<String>,
+        new: Option<String>,
+    },
+    /// A `rerun-if-changed` path does not exist: cargo always reruns then.
+    MissingPath {
+        path: String,
+    },
+    Settings {
+        settings: Vec<Setting>,
+    },
+    /// Nothing of this unit was inherited.
+    NotInherited,
+    /// A dependency's output is newer than this unit's own.
+    OutputsOutOfDate,
+    /// A dependency was rebuilt, so this unit followed.
+    Dependency,
+    /// A reason this version of cargo-inherit does not know, as cargo said it.
+    Other {
+        said: String,
+    },
+}
+
+impl Cause {
+    /// From the `dirty:` line of cargo's fingerprint log.
+    pub fn from_dirty(reason: &str) -> Cause {
+        let head = reason
+            .trim_start_matches("FsStatusOutdated(")
+            .trim_start_matches("StaleItem(");
+        let word = head.split([' ', '(', '{']).next().unwrap_or("");
+        let field = |key: &str| quoted_after(head, key).unwrap_or_default();
+        match word {
+            "EnvVarChanged" => Cause::EnvChanged {
+                name: field("name: "),
+                old: option_after(head, "old_value: "),
+                new: option_after(head, "new_value: "),
+            },
+            "ChangedEnv" => Cause::EnvChanged {
+                name: field("var: "),
+                old: option_after(head, "previous: "),
+                new: option_after(head, "current: "),
+            },
+            "ChangedFile" => Cause::SourceNewer {
+                file: field("stale: "),
+            },
+            "MissingFile" => Cause::MissingPath {
+                path: field("path: "),
+            },
+            "UnitDependencyInfoChanged"
+            | "UnitDependencyNameChanged"
+            | "NumberOfDependenciesChanged"
+            | "StaleDepFingerprint" => Cause::Dependency,
+            "StaleDependency" => Cause::OutputsOutOfDate,
+            "RustcChanged" => Cause::settings(Setting::Rustc),
+            "FeaturesChanged" => Cause::settings(Setting::Features {
+                old: field("old: "),
+                new: field("new: "),
+            }),
+            "RustflagsChanged" => Cause::settings(Setting::Rustflags {
+                old: bracketed_after(head, "old: "),
+                new: bracketed_after(head, "new: "),
+            }),
+            "ProfileConfigurationChanged" => Cause::settings(Setting::Profile),
+            "TargetConfigurationChanged" | "CompileKindChanged" => Cause::settings(Setting::Target),
+            "ConfigSettingsChanged" => Cause::settings(Setting::Config),
+            "PathToSourceChanged" => Cause::settings(Setting::SourcePath),
+            _ => Cause::Other {
+                said: reason.to_string(),
+            },
+        }
+    }
+
+    fn settings(setting: Setting) -> Cause {
+        Cause::Settings {
+            settings: vec![setting],
+        }
+    }
+
+    /// Rebuilt only because something it depends on was.
+    pub fn is_cascade(&self) -> bool {
+        matches!(self, Cause::Dependency)
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Cause::SourceNewer { file } => {
+                format!("{file} is newer than the inherited build of it")
+            }
+            Cause::EnvChanged { name, old, new } => format!(
+                "environment variable {name} changed: {} -> {}",
+                shown(old),
+                shown(new)
+            ),
+            Cause::MissingPath { path } => format!(
+                "its build script watches {path}, which does not exist here (a missing path always reruns)"
+            ),
+            Cause::Settings { settings } => settings
+                .iter()
+                .map(Setting::reason)
+                .collect::<Vec<_>>()
+                .join("; "),
+            Cause::NotInherited => {
+                "nothing of it was inherited: the build that made the artifacts did not build this unit"
+                    .into()
+            }
+            Cause::OutputsOutOfDate => {
+                "the output of a dependency is newer than its own (inherited files with differing mtimes)"
+                    .into()
+            }
+            Cause::Dependency => "a dependency was rebuilt".into(),
+            Cause::Other { said } => format!("cargo says: {said}"),
+        }
+    }
+
+    pub fn hint(&self) -> String {
+        match self {
+            Cause::SourceNewer { .. } => {
+                "sources must keep the store's mtime 1, as the inherited artifacts do: \
+                 take them from the store (cargoVendorDir) and copy them with their timestamps"
+                    .into()
+            }
+            Cause::EnvChanged { name, .. } if set_by_inputs(name) => format!(
+                "{name} differs between the build that made the artifacts and this one: \
+                 give both derivations the same nativeBuildInputs and buildInputs"
+            ),
+            Cause::EnvChanged { name, .. } => {
+                format!("set {name} the same way in both derivations (or in neither)")
+            }
+            Cause::MissingPath { path } => format!(
+                "make {path} exist in this build as it did in the build that made the artifacts \
+                 (keep it when filtering sources)"
+            ),
+            Cause::Settings { settings } => settings
+                .iter()
+                .map(Setting::hint)
+                .collect::<Vec<_>>()
+                .join("; "),
+            Cause::NotInherited => {
+                "make the deps-only build run the same cargo command, profile and flags \
+                 (e.g. --release; also `test --no-run`, `--all-targets`, `doc`), so it builds this unit too"
+                    .into()
+            }
+            Cause::OutputsOutOfDate => "lay the inherited artifacts out with one mtime \
+                 (cargo-inherit unpack and link do; cp -r does not)"
+                .into(),
+            Cause::Dependency => "fix the root causes above".into(),
+            Cause::Other { .. } => {
+                "run the build with `cargo build -v` for cargo's own account".into()
+            }
+        }
+    }
+}
+
+impl Setting {
+    fn reason(&self) -> String {
+        match self {
+            Setting::Rustc => "rustc differs from the one that built the artifacts".into(),
+            Setting::Features { old, new } => format!("features differ: {old} -> {new}"),
+            Setting::Rustflags { old, new } => format!("RUSTFLAGS differ: {old} -> {new}"),
+            Setting::Profile => "profile settings differ".into(),
+            Setting::Target => "the target differs".into(),
+            Setting::Config => "cargo configuration differs (e.g. the linker)".into(),
+            Setting::SourcePath => "the package's source path differs".into(),
+        }
+    }
+
+    fn hint(&self) -> String {
+        match self {
+            Setting::Rustc => "build every derivation of the chain with the same toolchain".into(),
+            Setting::Features { .. } => "pass the same --features / --all-features / \
+                 --no-default-features (cargoExtraArgs) to the deps-only build and this one"
+                .into(),
+            Setting::Rustflags { .. } => "set the same RUSTFLAGS (and CARGO_BUILD_RUSTFLAGS, \
+                 target rustflags in .cargo/config.toml) in both derivations"
+                .into(),
+            Setting::Profile => "build the deps with the same profile and overrides \
+                 (--release, CARGO_PROFILE_* variables, [profile] tables)"
+                .into(),
+            Setting::Target => "pass the same --target to both builds".into(),
+            Setting::Config => {
+                "use the same .cargo/config.toml and CARGO_* settings in both".into()
+            }
+            Setting::SourcePath => "vendor at the same store path in both derivations \
+                 (cargoVendorDir and CARGO_HOME must not move)"
+                .into(),
+        }
+    }
+}
+
+/// Variables that Nix's setup hooks derive from a derivation's inputs.
+fn set_by_inputs(name: &str) -> bool {
+    const FROM_INPUTS: [&str; 14] = [
+        "CC",
+        "CXX",
+        "AR",
+        "LD",
+        "CFLAGS",
+        "CXXFLAGS",
+        "LDFLAGS",
+        "CMAKE_PREFIX_PATH",
+        "PKG_CONFIG_PATH",
+        "NIX_CFLAGS_COMPILE",
+        "NIX_LDFLAGS",
+        "LIBCLANG_PATH",
+        "PROTOC",
+        "PATH",
+    ];
+    FROM_INPUTS.contains(&name) || name.starts_with("PKG_CONFIG_PATH")
+}
+
+fn shown(value: &Option<String>) -> String {
+    match value {
+        Some(v) => format!("{v:?}"),
+        None => "unset".into(),
+    }
+}
+
+/// `[..]` right after `key`, as it stands.
+fn bracketed_after(text: &str, key: &str) -> String {
+    let Some(start) = text.find(key).map(|i| i + key.len()) else {
+        return String::new();
+    };
+    let rest = &text[start..];
+    match rest.find(']') {
+        Some(end) if rest.starts_with('[') => rest[..=end].to_string(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_kind_of_dirty_reason() {
+        let cases = [
+            (
+                r#"EnvVarChanged { name: "CC", old_value: Some("gcc"), new_value: None }"#,
+                Cause::EnvChanged {
+                    name: "CC".into(),
+                    old: Some("gcc".into()),
+                    new: None,
+                },
+            ),
+            (
+                r#"FsStatusOutdated(StaleItem(MissingFile { path: "/s/in.txt" }))"#,
+                Cause::MissingPath {
+                    path: "/s/in.txt".into(),
+                },
+            ),
+            (
+                r#"FsStatusOutdated(StaleItem(ChangedFile { reference: "/t/dep-lib-x", reference_mtime: FileTime { seconds: 1, nanos: 0 }, stale: "/s/lib.rs", stale_mtime: FileTime { seconds: 9, nanos: 0 } }))"#,
+                Cause::SourceNewer {
+                    file: "/s/lib.rs".into(),
+                },
+            ),
+            (
+                r#"RustflagsChanged { old: [], new: ["--cfg", "x"] }"#,
+                Cause::settings(Setting::Rustflags {
+                    old: "[]".into(),
+                    new: r#"["--cfg", "x"]"#.into(),
+                }),
+            ),
+            (
+                "FsStatusOutdated(StaleDepFingerprint { unit: UnitIndex(4) })",
+                Cause::Dependency,
+            ),
+            (
+                "Forced",
+                Cause::Other {
+                    said: "Forced".into(),
+                },
+            ),
+        ];
+        for (said, cause) in cases {
+            assert_eq!(Cause::from_dirty(said), cause, "{said}");
+        }
+    }
+
+    #[test]
+    fn hints_name_the_inputs_for_toolchain_variables() {
+        let cause = Cause::EnvChanged {
+            name: "CMAKE_PREFIX_PATH".into(),
+            old: Some("/a".into()),
+            new: Some("/b".into()),
+        };
+        assert!(cause.hint().contains("same nativeBuildInputs"));
+        assert!(cause.reason().contains(r#""/a" -> "/b""#));
+    }
+}

@@ -1,0 +1,295 @@
+//! `explain`: why cargo rebuilt units an inherited target should have made
+//! fresh, and what to change. Root causes first, grouped; units rebuilt
+//! only because a dependency was are folded into one count.
+
+mod cause;
+mod fingerprint;
+mod log;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+pub use cause::{Cause, Setting};
+use fingerprint::Comparison;
+pub use log::Unit;
+use log::{dirty_units, Said};
+
+use crate::error::{Error, IoContext, Result};
+
+/// The log cargo writes with this set is what `explain` reads.
+pub const CARGO_LOG: (&str, &str) = ("CARGO_LOG", "cargo::core::compiler::fingerprint=info");
+
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    /// Root causes, each with the units it rebuilt.
+    pub causes: Vec<Group>,
+    /// Units rebuilt only because a dependency was.
+    pub cascaded: usize,
+    /// Units of workspace members, which are expected to rebuild.
+    pub members: usize,
+    /// Outputs rustc could not write over (read-only inherited files).
+    pub not_writeable: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    #[serde(flatten)]
+    pub cause: Cause,
+    pub reason: String,
+    pub hint: String,
+    pub units: Vec<Unit>,
+}
+
+impl Explanation {
+    /// Units of dependencies that were not fresh.
+    pub fn dependency_units(&self) -> usize {
+        self.causes.iter().map(|g| g.units.len()).sum::<usize>() + self.cascaded
+    }
+}
+
+/// Explains a fingerprint log of a cargo run in `workspace`.
+pub fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
+    let members = member_packages(workspace)?;
+    let mut groups: BTreeMap<Cause, BTreeSet<(String, String, String)>> = BTreeMap::new();
+    let mut cascaded = BTreeSet::new();
+    let mut member_units = BTreeSet::new();
+    for (unit, said) in dirty_units(text) {
+        let key = (
+            unit.package.clone(),
+            unit.version.clone(),
+            unit.target.clone(),
+        );
+        if members.contains(&(unit.package.clone(), unit.version.clone())) {
+            member_units.insert(key);
+            continue;
+        }
+        let cause = match said {
+            Said::Dirty(reason) => Cause::from_dirty(&reason),
+            Said::NoFingerprint(hash_file) => {
+                match fingerprint::compare(&hash_file, &unit.package) {
+                    Comparison::Follows => Cause::Dependency,
+                    Comparison::Settings(settings) => Cause::Settings { settings },
+                    Comparison::NoneInherited | Comparison::Unwritten => Cause::NotInherited,
+                }
+            }
+        };
+        if cause.is_cascade() {
+            cascaded.insert(key);
+        } else {
+            groups.entry(cause).or_default().insert(key);
+        }
+    }
+    let causes = groups
+        .into_iter()
+        .map(|(cause, units)| Group {
+            reason: cause.reason(),
+            hint: cause.hint(),
+            cause,
+            units: units
+                .into_iter()
+                .map(|(package, version, target)| Unit {
+                    package,
+                    version,
+                    target,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Explanation {
+        causes,
+        cascaded: cascaded.len(),
+        members: member_units.len(),
+        not_writeable: not_writeable(text),
+    })
+}
+
+/// Runs `cargo ARGS --message-format=json` in `workspace` with the
+/// fingerprint log on; returns that log and whether cargo succeeded.
+/// Everything else cargo prints on stderr is passed on.
+pub fn run_cargo(args: &[OsString], workspace: &Path) -> Result<(String, bool)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .args(args)
+        .arg("--message-format=json")
+        .env(CARGO_LOG.0, CARGO_LOG.1)
+        .env("RUST_LIB_BACKTRACE", "0")
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .output()
+        .at(&cargo)?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    eprint!("{}", without_fingerprint_log(&stderr));
+    Ok((stderr, output.status.success()))
+}
+
+/// cargo's stderr without the log lines (and the causes of the errors
+/// it logs for units never built before).
+pub fn without_fingerprint_log(stderr: &str) -> String {
+    let mut kept = String::new();
+    // Blank lines wait for the next line: before "Caused by:" they go too.
+    let mut held = String::new();
+    let mut in_cause = false;
+    for line in stderr.lines() {
+        if line.contains("cargo::core::compiler::fingerprint") {
+            continue;
+        }
+        if line == "Caused by:" {
+            (held, in_cause) = (String::new(), true);
+            continue;
+        }
+        if in_cause && line.starts_with("    ") {
+            continue;
+        }
+        in_cause = false;
+        if line.is_empty() {
+            held.push('\n');
+            continue;
+        }
+        kept += &std::mem::take(&mut held);
+        kept += line;
+        kept.push('\n');
+    }
+    kept + &held
+}
+
+/// (name, version) of each workspace member.
+fn member_packages(workspace: &Path) -> Result<BTreeSet<(String, String)>> {
+    let metadata = crate::workspace::metadata(workspace, false)?;
+    let members: BTreeSet<_> = metadata.workspace_members.iter().collect();
+    Ok(metadata
+        .packages
+        .iter()
+        .filter(|p| members.contains(&p.id))
+        .map(|p| (p.name.to_string(), p.version.to_string()))
+        .collect())
+}
+
+/// rustc's `output file X is not writeable -- check its permissions`.
+fn not_writeable(text: &str) -> Vec<String> {
+    let found: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| {
+            let (before, _) = l.split_once(" is not writeable")?;
+            let (_, path) = before.split_once("output file ")?;
+            Some(path.trim_matches(['`', '"']).to_string())
+        })
+        .collect();
+    found.into_iter().collect()
+}
+
+pub fn render(explanation: &Explanation) -> String {
+    let mut out = String::new();
+    let dependencies = explanation.dependency_units();
+    if dependencies == 0 && explanation.not_writeable.is_empty() {
+        out += &format!(
+            "every inherited unit was fresh ({} workspace units rebuilt, as expected)\n",
+            explanation.members
+        );
+        return out;
+    }
+    for group in &explanation.causes {
+        out += &format!(
+            "{}: {}; fix: {}\n",
+            describe_units(&group.units),
+            group.reason,
+            group.hint
+        );
+    }
+    if explanation.cascaded > 0 {
+        out += &format!(
+            "{} more units rebuilt because of {}\n",
+            explanation.cascaded,
+            if explanation.causes.is_empty() {
+                "rebuilt dependencies"
+            } else {
+                "them"
+            }
+        );
+    }
+    for path in &explanation.not_writeable {
+        out += &format!(
+            "rustc could not write over {path}, a read-only inherited file; fix: build with \
+             RUSTC_WRAPPER=cargo-inherit-rustc, or lay the artifacts out with `cargo-inherit unpack`\n"
+        );
+    }
+    out += &format!(
+        "{dependencies} dependency units rebuilt; {} workspace units rebuilt, as expected\n",
+        explanation.members
+    );
+    out
+}
+
+/// `pkg 1.0 (lib, build script)` for one package; for several, their names
+/// (the first ten) and the number of units.
+fn describe_units(units: &[Unit]) -> String {
+    let mut packages: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for unit in units {
+        let name = format!("{} {}", unit.package, unit.version);
+        packages.entry(name).or_default().push(&unit.target);
+    }
+    if packages.len() == 1 {
+        let (name, targets) = packages.iter().next().expect("one package");
+        return format!("{name} ({})", targets.join(", "));
+    }
+    const SHOWN: usize = 10;
+    let mut names: Vec<&str> = packages.keys().take(SHOWN).map(String::as_str).collect();
+    let more = format!("and {} more packages", packages.len().saturating_sub(SHOWN));
+    if packages.len() > SHOWN {
+        names.push(&more);
+    }
+    format!("{} ({} units)", names.join(", "), units.len())
+}
+
+/// The error `--deny` turns a rebuilt dependency into.
+pub fn denied(explanation: &Explanation, what: &Path) -> Option<Error> {
+    let count = explanation.dependency_units();
+    (count > 0).then(|| {
+        Error::bad_input(
+            what,
+            format!("{count} dependency units were rebuilt although inherited (see above)"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(package: &str, target: &str) -> Unit {
+        Unit {
+            package: package.into(),
+            version: "1.0.0".into(),
+            target: target.into(),
+        }
+    }
+
+    #[test]
+    fn units_of_one_package_are_listed_by_target_many_packages_are_counted() {
+        let one = [unit("a", "lib"), unit("a", "build script run")];
+        assert_eq!(describe_units(&one), "a 1.0.0 (lib, build script run)");
+        let many: Vec<Unit> = (0..12).map(|i| unit(&format!("p{i:02}"), "lib")).collect();
+        let text = describe_units(&many);
+        assert!(text.starts_with("p00 1.0.0, p01 1.0.0"), "{text}");
+        assert!(
+            text.ends_with("p09 1.0.0, and 2 more packages (12 units)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cargo_output_is_kept_and_its_fingerprint_log_left_out() {
+        let stderr = "   Compiling a v1.0.0\n\
+            0.1s INFO x: cargo::core::compiler::fingerprint: fingerprint error for a\n\
+            \n\
+            Caused by:\n    No such file or directory (os error 2)\n\
+            warning: unused\n\n    Finished\n";
+        assert_eq!(
+            without_fingerprint_log(stderr),
+            "   Compiling a v1.0.0\nwarning: unused\n\n    Finished\n"
+        );
+    }
+}
