@@ -78,6 +78,8 @@ let
     , installBins ? false
       # Also write $out/target.tar.zst, for crane derivations to inherit.
     , exportCrane ? false
+      # Extra environment (RUSTFLAGS, CC, ...): give every derivation of a chain the same.
+    , env ? { }
     }:
     derivation ({
       name = "${pname}-${kind}";
@@ -93,7 +95,7 @@ let
       cargoInheritPackLayer = if packLayer then "1" else "0";
       cargoInheritInstallBins = if installBins then "1" else "0";
       cargoInheritExportCrane = if exportCrane then "1" else "0";
-    } // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));
+    } // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));
 in
 rec {
   cargoInherit = tool;

@@ -13,6 +13,8 @@
 #   cargoExtraArgs          arguments for every command, e.g. --release
 #   cargoInheritSkeleton    1: src is a skeleton (`cargo-inherit skeleton`): record its units as dummies
 #   cargoInheritDenyDeps    1: fail when a dependency compiles although artifacts were inherited
+#                           (either way, `cargo-inherit explain` says why in the log and in
+#                           $out/cargo-inherit-explain.txt)
 #   cargoInheritPackLayer   0: install no layer into $out/layer (default 1)
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin
 #   cargoInheritExportCrane 1: also write $out/target.tar.zst, for crane derivations to inherit
@@ -78,21 +80,43 @@ cargoInheritInherit() {
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
 }
 
+# cargo's stderr without its fingerprint log, and without the "Caused by"
+# lines of the errors it logs for units never built before (what
+# `cargo-inherit explain -- ARGS` does with the stderr of the cargo it runs).
+cargoInheritWithoutFingerprintLog() {
+  awk '/cargo::core::compiler::fingerprint/ { next }
+    /^Caused by:$/ { held = ""; skip = 1; next }
+    skip && /^    / { next }
+    { skip = 0 }
+    /^$/ { held = held "\n"; next }
+    { printf "%s", held; held = ""; print; fflush() }
+    END { printf "%s", held }'
+}
+
 cargoInheritRunCargo() {
   local start; start=$(cargoInheritNow)
-  local log="$NIX_BUILD_TOP/cargo.json" commands command
+  local log="$NIX_BUILD_TOP/cargo.json" fingerprints="$NIX_BUILD_TOP/cargo-fingerprint.log" commands command
   : > "$log"
+  : > "$fingerprints"
   IFS=';' read -ra commands <<< "${cargoCommands:-build}"
   for command in "${commands[@]}"; do
     echo "cargo-inherit: cargo $command ${cargoExtraArgs:-}" >&2
+    # cargo's fingerprint log says why a unit was not fresh: kept for
+    # `explain`, left out of the build log.
     # shellcheck disable=SC2086 # commands and extra args are word lists
-    cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} >> "$log"
+    CARGO_LOG=cargo::core::compiler::fingerprint=info RUST_LIB_BACKTRACE=0 \
+      cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} 2>&1 >> "$log" \
+      | tee -a "$fingerprints" | cargoInheritWithoutFingerprintLog >&2
   done
   cargoInheritCargoSeconds=$(cargoInheritSince "$start")
   cargoInheritTool rebuilt --log "$log" --workspace . --json > "$NIX_BUILD_TOP/rebuilt.json"
   cat "$NIX_BUILD_TOP/rebuilt.json" >&2
-  if [ -n "${cargoInheritArtifacts:-}" ] && [ "${cargoInheritDenyDeps:-0}" = 1 ]; then
-    cargoInheritTool rebuilt --log "$log" --workspace . --deny-deps > /dev/null
+  if [ -n "${cargoInheritArtifacts:-}" ] && ! grep -q '"dependencies":\[\]' "$NIX_BUILD_TOP/rebuilt.json"; then
+    local deny=()
+    if [ "${cargoInheritDenyDeps:-0}" = 1 ]; then deny=(--deny); fi
+    cargoInheritTool explain --log "$fingerprints" --workspace . "${deny[@]}" > "$NIX_BUILD_TOP/explain.txt" \
+      || { cat "$NIX_BUILD_TOP/explain.txt" >&2; return 1; }
+    cat "$NIX_BUILD_TOP/explain.txt" >&2
   fi
 }
 
@@ -127,6 +151,7 @@ cargoInheritInstall() {
     find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
       -exec cp {} "$out/bin/" \;
   fi
+  if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   local stored=0
   if [ -d "$out/layer" ]; then stored=$(du -sb --apparent-size "$out/layer" | cut -f1); fi
   printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"stored_bytes":%s,"rebuilt":%s}\n' \

@@ -133,6 +133,17 @@ if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneB
   pass "crane builds on cargo-inherit's export: $(cat "$crane_build/rebuilt.json")"
 else fail "crane on cargo-inherit's export compiled dependencies or failed"; fi
 
+# Dependencies rebuilt in spite of inherited artifacts: the log says why.
+if out=$(nix_build "$root/nix/tests/explain.nix" "${mix[@]}" -A tolerated 2> /dev/null) \
+  && grep -q "RUSTFLAGS differ" "$out/cargo-inherit-explain.txt"; then
+  pass "explain says why dependencies rebuilt: $(head -c 200 "$out/cargo-inherit-explain.txt")"
+else fail "explain in a tolerated rebuild: $(cat "${out:-/nonexistent}/cargo-inherit-explain.txt" 2>&1)"; fi
+if nix_build "$root/nix/tests/explain.nix" "${mix[@]}" -A denied > "$work/denied.log" 2>&1; then
+  fail "a build that rebuilt dependencies was not denied"
+elif grep -q "RUSTFLAGS differ" "$work/denied.log" && grep -q "dependency units were rebuilt" "$work/denied.log"; then
+  pass "denyDeps fails the build, saying why"
+else tail -20 "$work/denied.log"; fail "denyDeps failed without saying why"; fi
+
 # The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
 if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
 else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi
