@@ -3,9 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# setpriv (util-linux) lets the tests drop root's write override; cargo
-# vendor needs crates.io or the local registry cache.
-command -v setpriv >/dev/null || { apt-get update -qq && apt-get install -y -qq util-linux; }
+# setpriv (util-linux) lets the tests drop root's write override; rsync
+# runs crane's own inherit of a use-symlink output, to compare with ours;
+# cargo vendor needs crates.io or the local registry cache.
+missing=()
+command -v setpriv > /dev/null || missing+=(util-linux)
+command -v rsync > /dev/null || missing+=(rsync)
+if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null; fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -232,6 +233,9 @@ fn a_crane_symlink_output_unpacks_to_writable_copies() {
         b"fingerprint",
     );
     write(&newer.join("target/debug/deps/libown-1.rlib"), b"own rlib");
+    let script = newer.join("target/debug/build/x-1/build-script-build");
+    write(&script, b"\x7fELF build script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::create_dir_all(newer.join("target/debug/.fingerprint/shared-1")).unwrap();
     for rel in [
         "debug/deps/libshared-1.rlib",
@@ -287,7 +291,57 @@ fn a_crane_symlink_output_unpacks_to_writable_copies() {
         }
     );
     assert_all_mtimes_one(&target);
+
+    crane_inherit_symlinked(&newer.join("target"), &work.path().join("crane"));
+    assert_eq!(
+        got,
+        files_for_store_links(&snapshot(&work.path().join("crane")), &store),
+        "unpack differs from crane's own inherit, store links aside"
+    );
     make_writable(&store);
+}
+
+/// crane's inherit of a use-symlink output (its inheritCargoArtifacts
+/// hook): rsync without deps/*.rlib|rmeta, then symlinks for those.
+fn crane_inherit_symlinked(prepared: &Path, target: &Path) {
+    let rsync = Command::new("rsync").arg("--version").output();
+    assert!(
+        rsync.is_ok_and(|o| o.status.success()),
+        "rsync is missing (scripts/test.sh installs it)"
+    );
+    std::fs::create_dir_all(target).unwrap();
+    sh(
+        target,
+        &format!(
+            "rsync --recursive --links --times --chmod=u+w --executability \
+             --exclude 'deps/*.rlib' --exclude 'deps/*.rmeta' --exclude '.cargo-lock' {0}/ ./ && \
+             find {0} '(' -path '*/deps/*.rlib' -or -path '*/deps/*.rmeta' ')' -printf '%P\n' > ../links && \
+             xargs --no-run-if-empty -n1 dirname < ../links | sort -u | xargs --no-run-if-empty mkdir -p && \
+             xargs -I '##{{}}##' ln -s {0}/##{{}}## ./##{{}}## < ../links",
+            prepared.display()
+        ),
+    );
+}
+
+/// A tree with each symlink into `store` replaced by a writable copy of
+/// the file it resolves to: crane's layout under cargo-inherit's rules.
+fn files_for_store_links(
+    tree: &std::collections::BTreeMap<String, Snap>,
+    store: &Path,
+) -> std::collections::BTreeMap<String, Snap> {
+    tree.iter()
+        .map(|(path, snap)| {
+            let snap = match snap {
+                Snap::Symlink { target } if target.starts_with(store) => Snap::File {
+                    mode: std::fs::metadata(target).unwrap().permissions().mode() & 0o777 | 0o200,
+                    content: std::fs::read(target).unwrap(),
+                    linked_to: None,
+                },
+                other => other.clone(),
+            };
+            (path.clone(), snap)
+        })
+        .collect()
 }
 
 /// A crane deps-only archive holds members built from dummy sources and no
