@@ -8,20 +8,27 @@
 }:
 let
   lib = import ../lib { inherit cargoInheritVendor cargoInherit; };
-  crane = mode: attrs: derivation ({
-    name = "${pname}-crane-${mode}";
+  crane = kind: attrs: derivation ({
+    name = "${pname}-crane-${kind}";
     system = builtins.currentSystem;
     builder = "/bin/bash";
     args = [ ./crane-emulation.sh ];
-    inherit mode;
+    installCargoArtifactsMode = "use-zstd";
     inherit (lib) PATH;
     cargoVendorDir = vendor;
     cargoInherit = lib.cargoInherit;
   } // attrs);
-  craneDeps = crane "deps" { src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; }; };
+  craneDeps = crane "deps" {
+    src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; };
+    cargoCommands = "check --all-targets;build;test --no-run";
+  };
   ours = lib.build { inherit pname src; cargoVendorDir = vendor; cargoArtifacts = craneDeps; exportCrane = true; };
 in
 {
   inherit craneDeps ours;
-  craneBuild = crane "inherit" { src = builtins.path { name = "${pname}-source"; path = src; }; cargoArtifacts = ours; };
+  craneBuild = crane "build" {
+    src = builtins.path { name = "${pname}-source"; path = src; };
+    cargoArtifacts = ours;
+    installBins = "1";
+  };
 }
