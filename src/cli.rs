@@ -371,7 +371,10 @@ fn explain(
     mut cargo_args: Vec<OsString>,
 ) -> Result<()> {
     let (text, cargo_ok) = match log {
-        Some(log) => (std::fs::read_to_string(log).at(log)?, true),
+        Some(log) => {
+            let bytes = std::fs::read(log).at(log)?;
+            (String::from_utf8_lossy(&bytes).into_owned(), true)
+        }
         None => {
             if cargo_args.is_empty() {
                 cargo_args.push("build".into());

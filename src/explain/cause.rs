@@ -40,6 +40,8 @@ pub enum Cause {
     },
     /// Nothing of this unit was inherited.
     NotInherited,
+    /// No fingerprint was inherited, and cargo stopped before writing one.
+    Unfinished,
     /// A dependency's output is newer than this unit's own.
     OutputsOutOfDate,
     /// A dependency was rebuilt, so this unit followed.
@@ -132,6 +134,9 @@ impl Cause {
                 "nothing of it was inherited: the build that made the artifacts did not build this unit"
                     .into()
             }
+            Cause::Unfinished => {
+                "it had no inherited fingerprint to match, and cargo stopped before writing one".into()
+            }
             Cause::OutputsOutOfDate => {
                 "the output of a dependency is newer than its own (inherited files with differing mtimes)"
                     .into()
@@ -169,6 +174,7 @@ impl Cause {
                  (e.g. --release; also `test --no-run`, `--all-targets`, `doc`), so it builds this unit too"
                     .into()
             }
+            Cause::Unfinished => "fix the build error above, then explain again".into(),
             Cause::OutputsOutOfDate => "lay the inherited artifacts out with one mtime \
                  (cargo-inherit unpack and link do; cp -r does not)"
                 .into(),

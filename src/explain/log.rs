@@ -7,7 +7,7 @@ use std::path::PathBuf;
 const MODULE: &str = "cargo::core::compiler::fingerprint: ";
 
 /// A unit as cargo's log names it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Unit {
     pub package: String,
     pub version: String,

@@ -54,33 +54,19 @@ impl Explanation {
 /// Explains a fingerprint log of a cargo run in `workspace`.
 pub fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
     let members = member_packages(workspace)?;
-    let mut groups: BTreeMap<Cause, BTreeSet<(String, String, String)>> = BTreeMap::new();
+    let mut groups: BTreeMap<Cause, BTreeSet<Unit>> = BTreeMap::new();
     let mut cascaded = BTreeSet::new();
     let mut member_units = BTreeSet::new();
     for (unit, said) in dirty_units(text) {
-        let key = (
-            unit.package.clone(),
-            unit.version.clone(),
-            unit.target.clone(),
-        );
         if members.contains(&(unit.package.clone(), unit.version.clone())) {
-            member_units.insert(key);
+            member_units.insert(unit);
             continue;
         }
-        let cause = match said {
-            Said::Dirty(reason) => Cause::from_dirty(&reason),
-            Said::NoFingerprint(hash_file) => {
-                match fingerprint::compare(&hash_file, &unit.package) {
-                    Comparison::Follows => Cause::Dependency,
-                    Comparison::Settings(settings) => Cause::Settings { settings },
-                    Comparison::NoneInherited | Comparison::Unwritten => Cause::NotInherited,
-                }
-            }
-        };
+        let cause = cause_of(&unit, said);
         if cause.is_cascade() {
-            cascaded.insert(key);
+            cascaded.insert(unit);
         } else {
-            groups.entry(cause).or_default().insert(key);
+            groups.entry(cause).or_default().insert(unit);
         }
     }
     let causes = groups
@@ -89,14 +75,7 @@ pub fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
             reason: cause.reason(),
             hint: cause.hint(),
             cause,
-            units: units
-                .into_iter()
-                .map(|(package, version, target)| Unit {
-                    package,
-                    version,
-                    target,
-                })
-                .collect(),
+            units: units.into_iter().collect(),
         })
         .collect();
     Ok(Explanation {
@@ -105,6 +84,19 @@ pub fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
         members: member_units.len(),
         not_writeable: not_writeable(text),
     })
+}
+
+/// A unit with no fingerprint is compared with those it could have inherited.
+fn cause_of(unit: &Unit, said: Said) -> Cause {
+    match said {
+        Said::Dirty(reason) => Cause::from_dirty(&reason),
+        Said::NoFingerprint(hash_file) => match fingerprint::compare(&hash_file, &unit.package) {
+            Comparison::Follows => Cause::Dependency,
+            Comparison::Settings(settings) => Cause::Settings { settings },
+            Comparison::NoneInherited => Cause::NotInherited,
+            Comparison::Unwritten => Cause::Unfinished,
+        },
+    }
 }
 
 /// Runs `cargo ARGS --message-format=json` in `workspace` with the
