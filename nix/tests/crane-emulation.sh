@@ -9,6 +9,10 @@
 #   denyDeps                     1: fail when a dependency compiled although inherited
 #   installBins                  1: copy target/<profile>/app to $out/bin
 #   cargoInherit                 for `cargo-inherit rebuilt` (the report only)
+#   craneDummy                   1: src is a dummy source (deps-only): point every
+#                                package's build script at one dummy file, as
+#                                crane's mkDummySrc does, so that the real build
+#                                differs from it whatever the mtimes say
 # Writes $out/cargo-inherit-report.json as cargo-inherit's hooks do.
 set -euo pipefail
 now() { date +%s.%N; }
@@ -21,6 +25,18 @@ cp -r --preserve=timestamps "$src" "$NIX_BUILD_TOP/source"
 chmod -R u+w "$NIX_BUILD_TOP/source"
 cd "$NIX_BUILD_TOP/source"
 cargoArtifacts="${cargoArtifacts:-}"
+
+if [ "${craneDummy:-0}" = 1 ]; then
+  echo 'pub fn main() {}' > "$NIX_BUILD_TOP/dummy.rs"
+  find . -name Cargo.toml | while read -r manifest; do
+    awk -v dummy="$NIX_BUILD_TOP/dummy.rs" '
+      /^\[/ { in_package = ($0 == "[package]") }
+      in_package && /^build[ \t]*=/ { next }
+      { print }
+      $0 == "[package]" { printf "build = \"%s\"\n", dummy }' "$manifest" > "$manifest.crane"
+    mv "$manifest.crane" "$manifest"
+  done
+fi
 
 # crane's inheritCargoArtifacts (lib/setupHooks/inheritCargoArtifactsHook.sh).
 inheritCargoArtifacts() {

@@ -21,6 +21,7 @@ let
   craneDeps = crane "deps" {
     src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; };
     cargoCommands = "check --all-targets;build;test --no-run";
+    craneDummy = "1";
   };
   ours = lib.build { inherit pname src; cargoVendorDir = vendor; cargoArtifacts = craneDeps; exportCrane = true; };
 in
