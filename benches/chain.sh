@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark for issue 5: one chain of real sandboxed Nix derivations per
+# strategy (crane use-zstd, crane use-symlink, cargo-inherit layered and
+# symlink), side by side, on one workload:
+#   deps-only (release) -> build -> clippy, test --no-run, doc; and `forced`,
+#   the build with CC changed since the deps.
+#
+#   benches/chain.sh [medium|service]    (default medium: tests/fixtures/medium, 42 crates)
+#
+# Writes benches/results/chain-WORKLOAD.{json,md,svg}. Installs Nix when
+# missing (nix/run.sh); crates are vendored outside the sandbox, cached.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+workload="${1:-medium}"
+case "$workload" in
+  medium) src="$root/tests/fixtures/medium" ;;
+  service) src="$root/benches/workloads/service" ;;
+  *) echo "unknown workload $workload (medium or service)" >&2; exit 2 ;;
+esac
+results="$root/benches/results"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$results"
+
+vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
+args=(--arg src "$src" --arg vendor "$(vendor_of "$src")" --arg cargoInheritVendor "$(vendor_of "$root")"
+  --argstr pname "$workload" --argstr stamp "$(date +%s)")
+# shellcheck source=../nix/sandbox.sh
+source "$root/nix/sandbox.sh"
+nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches/chain.nix" "${args[@]}" "$@"; }
+nar_info() { nix --extra-experimental-features nix-command path-info --json -S "$1"; }
+
+# One JSON line per derivation: strategy, derivation, output, its report and
+# sizes, or the error that stopped it.
+lines="$work/lines.json"
+: > "$lines"
+for strategy in crane-zstd crane-symlink layered symlink; do
+  for attr in deps build clippy test doc forced; do
+    echo ">> $strategy $attr" >&2
+    if out=$(nix_build --argstr strategy "$strategy" -A "$attr" 2> "$work/log"); then
+      printf '{"strategy":"%s","derivation":"%s","out":"%s","report":%s,"path_info":%s}\n' \
+        "$strategy" "$attr" "$out" "$(cat "$out/cargo-inherit-report.json")" "$(nar_info "$out")" >> "$lines"
+    else
+      error=$(grep -m1 -e 'is not writeable' -e 'error:' "$work/log" | cut -c1-300 || true)
+      python3 -c 'import json, sys; print(json.dumps({"strategy": sys.argv[1], "derivation": sys.argv[2], "error": sys.argv[3]}))' \
+        "$strategy" "$attr" "${error:-failed}" >> "$lines"
+      echo "   failed: $error" >&2
+    fi
+  done
+done
+
+# Where Nix builds: the disk kind as the kernel reports it (virtual disks often say rotating).
+disk=$(lsblk -dno ROTA "$(df --output=source /nix/store | tail -1)" 2> /dev/null | tr -d ' ' || true)
+case "$disk" in 0) disk="SSD" ;; 1) disk="rotational disk" ;; *) disk="disk" ;; esac
+machine="$(nproc) cores, $(df --output=fstype /nix/store | tail -1) on $disk"
+cargo run -q --release --locked --manifest-path "$root/benches/report/Cargo.toml" -- \
+  "$lines" "$workload" "$(date -u +%F)" "$machine" "$results/chain-$workload"
+cat "$results/chain-$workload.md"
