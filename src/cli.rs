@@ -86,8 +86,8 @@ enum Command {
         #[arg(long)]
         workspace: Option<PathBuf>,
         /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
-        /// under OUT/target for `link`, immutable artifacts a parent holds
-        /// unchanged replaced by symlinks to it.
+        /// under OUT/target for `link`, files a parent holds unchanged
+        /// replaced by symlinks to it.
         #[arg(long, value_enum, default_value_t = Format::Layered)]
         format: Format,
     },

@@ -2,6 +2,7 @@
 //! directories, symlinks into the store for large immutable artifacts, and
 //! writable copies with mtime 1 for everything cargo or build scripts rewrite.
 
+use std::collections::HashSet;
 use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use crate::classify::is_immutable_artifact;
 use crate::dummies::is_within;
 use crate::error::{Error, IoContext, Result};
 use crate::layout::{lay_out, settle_dir, MTIME};
-use crate::plain::SOURCES_FILE;
+use crate::plain::{SHARED_FILE, SOURCES_FILE};
 use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::sources::{all_member_units, stale_units, MemberSource};
 
@@ -39,6 +40,17 @@ pub fn plain_root(dir: &Path) -> Result<PathBuf> {
 /// was packed are left out, so cargo rebuilds them.
 pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
     lay_out_plain(from, target_dir, workspace, Placement::Link)
+}
+
+/// The mutable files `pack --format plain` stored as links to a parent.
+fn read_shared(from: &Path) -> Result<HashSet<String>> {
+    let recorded = from.join(SHARED_FILE);
+    if !recorded.is_file() {
+        return Ok(HashSet::new());
+    }
+    let text = std::fs::read(&recorded).at(&recorded)?;
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::bad_input(&recorded, format!("not a list of shared files: {e}")))
 }
 
 /// A plain tree laid out with writable copies only, crane's use-symlink
@@ -75,7 +87,10 @@ fn lay_out_plain(
         let stale = stale_member_units(from, &nodes, dir)?;
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
-    lay_out(target_dir, |root| write_tree(&nodes, root, &placement))
+    let shared = read_shared(from)?;
+    lay_out(target_dir, |root| {
+        write_tree(&nodes, root, &placement, &shared)
+    })
 }
 
 /// Units of members edited since the tree was packed; without a record of
@@ -91,7 +106,12 @@ fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<V
     stale_units(&members, workspace)
 }
 
-fn write_tree(nodes: &[Node], root: &Path, placement: &Placement) -> Result<LinkReport> {
+fn write_tree(
+    nodes: &[Node],
+    root: &Path,
+    placement: &Placement,
+    shared: &HashSet<String>,
+) -> Result<LinkReport> {
     for node in nodes {
         if let NodeKind::Dir { .. } = node.kind {
             let dir = root.join(&node.rel);
@@ -101,7 +121,7 @@ fn write_tree(nodes: &[Node], root: &Path, placement: &Placement) -> Result<Link
     let linked: Vec<bool> = nodes
         .par_iter()
         .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
-        .map(|node| place(node, &root.join(&node.rel), placement))
+        .map(|node| place(node, &root.join(&node.rel), placement, shared))
         .collect::<Result<_>>()?;
     for node in nodes.iter().rev() {
         if let NodeKind::Dir { mode } = node.kind {
@@ -116,17 +136,21 @@ fn write_tree(nodes: &[Node], root: &Path, placement: &Placement) -> Result<Link
 }
 
 /// Creates one non-directory entry; true when it became a link into the store.
-fn place(node: &Node, dest: &Path, placement: &Placement) -> Result<bool> {
+/// `shared` files are stored as links to a parent's copy, which cargo may rewrite.
+fn place(
+    node: &Node,
+    dest: &Path,
+    placement: &Placement,
+    shared: &HashSet<String>,
+) -> Result<bool> {
     match (&node.kind, placement) {
+        (NodeKind::Symlink { target }, _) if shared.contains(&node.rel) => {
+            copy_resolved(node, target, dest).map(|()| false)
+        }
         (NodeKind::Symlink { target }, Placement::Copy { store })
             if Path::new(target).starts_with(store) =>
         {
-            match std::fs::metadata(&node.abs) {
-                Ok(meta) if meta.is_file() => {
-                    copy(&node.abs, dest, meta.permissions().mode()).map(|()| false)
-                }
-                _ => symlink(Path::new(target), dest).map(|()| false),
-            }
+            copy_resolved(node, target, dest).map(|()| false)
         }
         // Recorded as they are: absolute, relative or dangling, never followed.
         (NodeKind::Symlink { target }, _) => symlink(Path::new(target), dest).map(|()| false),
@@ -137,6 +161,15 @@ fn place(node: &Node, dest: &Path, placement: &Placement) -> Result<bool> {
         }
         (NodeKind::File { mode, .. }, _) => copy(&node.abs, dest, *mode).map(|()| false),
         (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
+    }
+}
+
+/// A writable copy of the file a symlink stands for; the symlink itself
+/// when it does not lead to a file.
+fn copy_resolved(node: &Node, target: &str, dest: &Path) -> Result<()> {
+    match std::fs::metadata(&node.abs) {
+        Ok(meta) if meta.is_file() => copy(&node.abs, dest, meta.permissions().mode()),
+        _ => symlink(Path::new(target), dest),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `pack --format plain`: installs a target tree uncompressed into
-//! `OUT/target` for the symlink strategy, with each immutable artifact that a
-//! parent tree holds unchanged replaced by a symlink to the parent's file.
+//! `OUT/target` for the symlink strategy, with each file that a parent tree
+//! holds unchanged replaced by a symlink to the parent's file. Those cargo
+//! may rewrite are listed in `SHARED_FILE`, for `link` to copy.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,11 @@ use crate::{dummies, skeleton, sources};
 
 /// Beside `target/`: the members' sources, as `pack --workspace` records them.
 pub const SOURCES_FILE: &str = "cargo-inherit-sources.json";
+
+/// Beside `target/`: the files stored as symlinks to a parent's identical
+/// file although cargo rewrites them (fingerprints, build-script output):
+/// `link` lays them out as writable copies.
+pub const SHARED_FILE: &str = "cargo-inherit-shared.json";
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct PlainReport {
@@ -50,15 +56,11 @@ pub fn pack_plain(
         .prefix(".target.partial-")
         .tempdir_in(out)
         .at(out)?;
-    let report = write_tree(&nodes, partial.path(), &parents)?;
+    let (report, shared) = write_tree(&nodes, partial.path(), &parents)?;
+    write_json(&out.join(SHARED_FILE), &shared)?;
     if let Some(dir) = workspace {
         let recorded = sources::record(dir, dir_paths(&nodes))?;
-        let path = out.join(SOURCES_FILE);
-        std::fs::write(
-            &path,
-            serde_json::to_vec(&recorded).expect("sources serialise"),
-        )
-        .at(&path)?;
+        write_json(&out.join(SOURCES_FILE), &recorded)?;
     }
     let target = out.join("target");
     std::fs::rename(partial.path(), &target).at(&target)?;
@@ -67,7 +69,12 @@ pub fn pack_plain(
     Ok(report)
 }
 
-fn write_tree(nodes: &[Node], root: &Path, parents: &[PathBuf]) -> Result<PlainReport> {
+/// Writes the tree; returns the report and the mutable files linked to a parent.
+fn write_tree(
+    nodes: &[Node],
+    root: &Path,
+    parents: &[PathBuf],
+) -> Result<(PlainReport, Vec<String>)> {
     for node in nodes {
         if let NodeKind::Dir { mode } = node.kind {
             let dir = root.join(&node.rel);
@@ -76,38 +83,67 @@ fn write_tree(nodes: &[Node], root: &Path, parents: &[PathBuf]) -> Result<PlainR
                 .at(&dir)?;
         }
     }
-    let placed: Vec<Option<u64>> = nodes
-        .par_iter()
+    let files: Vec<&Node> = nodes
+        .iter()
         .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
+        .collect();
+    let placed: Vec<Placed> = files
+        .par_iter()
         .map(|node| place(node, &root.join(&node.rel), parents))
         .collect::<Result<_>>()?;
-    Ok(PlainReport {
+    let mut report = PlainReport {
         entries: nodes.len(),
-        shared_with_parents: placed.iter().filter(|p| p.is_none()).count(),
-        copied_bytes: placed.iter().flatten().sum(),
-    })
+        ..PlainReport::default()
+    };
+    let mut shared = Vec::new();
+    for (node, placed) in files.iter().zip(&placed) {
+        match placed {
+            Placed::Copied(bytes) => report.copied_bytes += bytes,
+            Placed::Linked { mutable } => {
+                report.shared_with_parents += 1;
+                if *mutable {
+                    shared.push(node.rel.clone());
+                }
+            }
+        }
+    }
+    Ok((report, shared))
 }
 
-/// Creates one entry; Some(bytes) when copied, None when linked to a parent.
-fn place(node: &Node, dest: &Path, parents: &[PathBuf]) -> Result<Option<u64>> {
+/// How one entry was placed.
+enum Placed {
+    Copied(u64),
+    /// A symlink to a parent's identical file; `mutable` when cargo may
+    /// rewrite it, so that `link` must copy it.
+    Linked {
+        mutable: bool,
+    },
+}
+
+/// Creates one entry: a copy, or a symlink to the parent's identical file.
+fn place(node: &Node, dest: &Path, parents: &[PathBuf]) -> Result<Placed> {
     match &node.kind {
         NodeKind::Symlink { target } => {
             std::os::unix::fs::symlink(target, dest).at(dest)?;
-            Ok(Some(0))
+            Ok(Placed::Copied(0))
         }
         NodeKind::File { mode, size, .. } => {
-            if is_immutable_artifact(&node.rel, *mode) {
-                if let Some(shared) = same_in_parents(node, *size, parents)? {
-                    std::os::unix::fs::symlink(&shared, dest).at(dest)?;
-                    return Ok(None);
-                }
+            if let Some(shared) = same_in_parents(node, *size, parents)? {
+                std::os::unix::fs::symlink(&shared, dest).at(dest)?;
+                let mutable = !is_immutable_artifact(&node.rel, *mode);
+                return Ok(Placed::Linked { mutable });
             }
             std::fs::copy(&node.abs, dest).at(dest)?;
             filetime::set_file_times(dest, MTIME, MTIME).at(dest)?;
-            Ok(Some(*size))
+            Ok(Placed::Copied(*size))
         }
         NodeKind::Dir { .. } => unreachable!("directories are created first"),
     }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_vec(value).expect("records serialise");
+    std::fs::write(path, text).at(path)
 }
 
 /// The file a parent holds at the same path with the same content, resolved

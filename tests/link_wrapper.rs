@@ -226,7 +226,7 @@ fn proc_macro_edited_in_a_workspace_with_features() {
 }
 
 #[test]
-fn plain_pack_links_unchanged_artifacts_to_its_parent() {
+fn plain_pack_links_unchanged_files_to_its_parent() {
     let work = tempfile::tempdir().unwrap();
     let p = |name: &str| work.path().join(name);
     write(&p("t/debug/deps/libsame-1.rlib"), b"unchanged rlib");
@@ -266,9 +266,39 @@ fn plain_pack_links_unchanged_artifacts_to_its_parent() {
     assert!(
         matches!(&two["debug/deps/libchanged-1.rlib"], Snap::File { content, .. } if content == b"second")
     );
-    // Fingerprints are rewritten by cargo: never shared, even when equal.
-    assert!(matches!(
+    // A fingerprint cargo may rewrite is shared in the store too, and
+    // recorded so, so that `link` lays it out as a writable copy.
+    let parent_fingerprint = p("one/target/debug/.fingerprint/same-1/lib-same")
+        .canonicalize()
+        .unwrap();
+    assert_eq!(
         two["debug/.fingerprint/same-1/lib-same"],
-        Snap::File { .. }
+        Snap::Symlink {
+            target: parent_fingerprint
+        }
+    );
+    make_store_like(&p("one"));
+    make_store_like(&p("two"));
+    ok(&[
+        "link",
+        "--from",
+        s(&p("two")),
+        "--target-dir",
+        s(&p("linked")),
+    ]);
+    let linked = snapshot(&p("linked"));
+    assert_eq!(
+        linked["debug/.fingerprint/same-1/lib-same"],
+        Snap::File {
+            mode: 0o644,
+            content: b"fingerprint".to_vec(),
+            linked_to: None
+        }
+    );
+    assert!(matches!(
+        &linked["debug/deps/libsame-1.rlib"],
+        Snap::Symlink { target } if target.starts_with(p("two")) || target.starts_with(p("one"))
     ));
+    make_writable(&p("one"));
+    make_writable(&p("two"));
 }
