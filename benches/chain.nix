@@ -55,14 +55,20 @@ let
         benchStamp = stamp;
       } // attrs);
       deps = drv "deps" { src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; }; craneDummy = "1"; };
-      build = drv "build" { cargoArtifacts = deps; };
+      # Like crane's buildPackage (and cargo-inherit's build), install the binaries.
+      build = drv "build" { cargoArtifacts = deps; installBins = "1"; };
     in
     {
       inherit deps build;
       clippy = drv "clippy" { cargoArtifacts = build; };
       test = drv "test" { cargoArtifacts = build; };
       doc = drv "doc" { cargoArtifacts = build; };
-      forced = drv "build" ({ cargoArtifacts = deps; denyDeps = "0"; name = "${pname}-crane-${mode}-forced"; } // forcedEnv);
+      forced = drv "build" ({
+        cargoArtifacts = deps;
+        installBins = "1";
+        denyDeps = "0";
+        name = "${pname}-crane-${mode}-forced";
+      } // forcedEnv);
     };
 in
 {

@@ -7,7 +7,7 @@
 #   installCargoArtifactsMode    use-zstd (crane's default for deps) or use-symlink
 #   cargoCommands                ';'-separated cargo commands; cargoExtraArgs for each
 #   denyDeps                     1: fail when a dependency compiled although inherited
-#   installBins                  1: copy target/<profile>/app to $out/bin
+#   installBins                  1: copy the profile's executables to $out/bin
 #   cargoInherit                 for `cargo-inherit rebuilt` (the report only)
 #   craneDummy                   1: src is a dummy source (deps-only): point every
 #                                package's build script at one dummy file, as
@@ -119,7 +119,10 @@ fi
 start=$(now)
 profile=debug
 case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
-if [ "${installBins:-0}" = 1 ]; then mkdir -p "$out/bin" && cp "target/$profile/app" "$out/bin/"; fi
+if [ "${installBins:-0}" = 1 ]; then
+  mkdir -p "$out/bin"
+  find "target/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -exec cp {} "$out/bin/" \;
+fi
 installCargoArtifacts
 printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"rebuilt":%s}\n' \
   "$name" "$inherit_seconds" "$cargo_seconds" "$(since "$start")" "$(cat "$NIX_BUILD_TOP/rebuilt.json")" \
