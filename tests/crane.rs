@@ -348,13 +348,20 @@ fn files_for_store_links(
 /// record of it: unpacked next to the workspace, every member rebuilds.
 #[test]
 fn members_in_a_crane_deps_archive_rebuild_from_real_sources() {
+    let (project, _) = built_on_crane_deps();
+    assert!(project.run_app().contains("hello from the real util"));
+}
+
+/// The basic fixture built on crane's archive of its deps-only build, which
+/// rebuilds the members and nothing else. Returns the project and the archive.
+fn built_on_crane_deps() -> (Project, std::path::PathBuf) {
     let project = Project::prepare("basic");
     let archive = project.path("crane-deps");
     project.build_skeleton_in_place(|skeleton| crane_full(skeleton, &archive));
     let build = project.inherit_and_build(&archive, Some(&project.src));
     assert!(build.success, "{}", build.stderr);
     assert_eq!(build.rebuilt, ["app", "util"]);
-    assert!(project.run_app().contains("hello from the real util"));
+    (project, archive)
 }
 
 /// The content of every regular file below `root`.
@@ -373,11 +380,7 @@ fn contents(root: &Path) -> HashSet<Vec<u8>> {
 /// cargo; a layer on that layer reads through it.
 #[test]
 fn a_layer_on_a_crane_archive_stores_only_what_crane_lacks() {
-    let project = Project::prepare("basic");
-    let archive = project.path("crane-deps");
-    project.build_skeleton_in_place(|skeleton| crane_full(skeleton, &archive));
-    let build = project.inherit_and_build(&archive, Some(&project.src));
-    assert!(build.success, "{}", build.stderr);
+    let (project, archive) = built_on_crane_deps();
     let target = project.target();
     let layer = project.path("layer");
     ok(&[

@@ -280,13 +280,7 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
         .disable_x_mesh()
         .light_line_style(TRANSPARENT)
         .x_labels(INHERITING.len() * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = (*x - 0.5).round();
-            match INHERITING.get(i as usize) {
-                Some(name) if (x - 0.5 - i).abs() < 0.01 => name.to_string(),
-                _ => String::new(),
-            }
-        })
+        .x_label_formatter(&|x| centered_label(&INHERITING, *x))
         .draw()?;
     for (j, ((key, name), color)) in STRATEGIES.iter().zip(colors).enumerate() {
         let bars = INHERITING.iter().enumerate().filter_map(|(i, n)| {
@@ -325,13 +319,7 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
         .disable_x_mesh()
         .light_line_style(TRANSPARENT)
         .x_labels(STRATEGIES.len() * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = (*x - 0.5).round();
-            match STRATEGIES.get(i as usize) {
-                Some((key, _)) if (x - 0.5 - i).abs() < 0.01 => key.to_string(),
-                _ => String::new(),
-            }
-        })
+        .x_label_formatter(&|x| centered_label(&STRATEGIES.map(|(key, _)| key), *x))
         .draw()?;
     let bars = STRATEGIES
         .iter()
@@ -348,4 +336,13 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
     chart.draw_series(bars)?;
     root.present()?;
     Ok(())
+}
+
+/// Bar group `i` spans [i, i + 1): its name labels the tick at i + 0.5.
+fn centered_label(names: &[&str], x: f64) -> String {
+    let i = (x - 0.5).round();
+    match names.get(i as usize) {
+        Some(name) if (x - 0.5 - i).abs() < 0.01 => name.to_string(),
+        _ => String::new(),
+    }
 }
