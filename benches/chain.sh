@@ -22,6 +22,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$results"
 
+# crane's use-symlink inherit runs rsync (the host's, inside the sandbox).
+command -v rsync > /dev/null || { apt-get update -qq && apt-get install -y -qq rsync > /dev/null; }
 vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
 args=(--arg src "$src" --arg vendor "$(vendor_of "$src")" --arg cargoInheritVendor "$(vendor_of "$root")"
   --argstr pname "$workload" --argstr stamp "$(date +%s)")
