@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::error::Error;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -266,22 +268,8 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
         .flat_map(|c| INHERITING.iter().filter_map(|n| c.get(*n)))
         .map(|c| c.inherit_seconds)
         .fold(0.1, f64::max);
-    let mut chart = ChartBuilder::on(&left)
-        .caption(
-            format!("seconds to inherit ({})", r.workload),
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0.0..INHERITING.len() as f64, 0.0..max_seconds * 1.5)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_labels(INHERITING.len() * 2 + 1)
-        .x_label_formatter(&|x| centered_label(&INHERITING, *x))
-        .draw()?;
+    let title = format!("seconds to inherit ({})", r.workload);
+    let mut chart = panel(&left, &title, &INHERITING, max_seconds * 1.5)?;
     for (j, ((key, name), color)) in STRATEGIES.iter().zip(colors).enumerate() {
         let bars = INHERITING.iter().enumerate().filter_map(|(i, n)| {
             let cell = r.cells.get(*key)?.get(*n)?;
@@ -308,19 +296,13 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|t| t.chain_store_bytes as f64 / 1e6)
         .fold(1.0, f64::max);
-    let mut chart = ChartBuilder::on(&right)
-        .caption("store bytes of the chain (MB)", ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0.0..STRATEGIES.len() as f64, 0.0..max_mb * 1.15)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .x_labels(STRATEGIES.len() * 2 + 1)
-        .x_label_formatter(&|x| centered_label(&STRATEGIES.map(|(key, _)| key), *x))
-        .draw()?;
+    let names = STRATEGIES.map(|(key, _)| key);
+    let mut chart = panel(
+        &right,
+        "store bytes of the chain (MB)",
+        &names,
+        max_mb * 1.15,
+    )?;
     let bars = STRATEGIES
         .iter()
         .zip(colors)
@@ -336,6 +318,31 @@ fn plot(r: &Results, path: &str) -> Result<(), Box<dyn Error>> {
     chart.draw_series(bars)?;
     root.present()?;
     Ok(())
+}
+
+type Panel<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A bar chart with one group of bars per name, from 0 to `y_max`.
+fn panel<'a>(
+    area: &DrawingArea<SVGBackend<'a>, Shift>,
+    caption: &str,
+    names: &[&str],
+    y_max: f64,
+) -> Result<Panel<'a>, Box<dyn Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..names.len() as f64, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .x_labels(names.len() * 2 + 1)
+        .x_label_formatter(&|x| centered_label(names, *x))
+        .draw()?;
+    Ok(chart)
 }
 
 /// Bar group `i` spans [i, i + 1): its name labels the tick at i + 0.5.
