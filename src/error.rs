@@ -2,7 +2,7 @@
 //! message alone tells the user where to look.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -89,6 +89,15 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// `parent` of `layer` could not be opened, because of `cause`.
+    pub fn missing_parent(layer: &Path, parent: &Path, cause: Error) -> Self {
+        Error::MissingParent {
+            layer: layer.to_path_buf(),
+            parent: parent.to_path_buf(),
+            reason: cause.to_string(),
         }
     }
 

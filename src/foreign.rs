@@ -93,11 +93,8 @@ impl ForeignTrees {
         for (layer, foreign) in used {
             let top = &chain.layers[layer];
             let path = &top.manifest.foreign[foreign].path;
-            let tree = ForeignTree::open(path).map_err(|e| Error::MissingParent {
-                layer: top.path.clone(),
-                parent: path.clone(),
-                reason: e.to_string(),
-            })?;
+            let tree =
+                ForeignTree::open(path).map_err(|e| Error::missing_parent(&top.path, path, e))?;
             trees.insert((layer, foreign), tree);
         }
         Ok(ForeignTrees { trees })
@@ -131,12 +128,8 @@ impl ForeignIndex {
     pub fn open(child: &Path, parents: &[PathBuf]) -> Result<ForeignIndex> {
         let mut blobs = HashMap::new();
         for (at, parent) in parents.iter().enumerate() {
-            let missing = |e: Error| Error::MissingParent {
-                layer: child.to_path_buf(),
-                parent: parent.clone(),
-                reason: e.to_string(),
-            };
-            let tree = ForeignTree::open(parent).map_err(missing)?;
+            let tree =
+                ForeignTree::open(parent).map_err(|e| Error::missing_parent(child, parent, e))?;
             // The parent's directory is the store its symlinks may point into.
             let nodes = tree.nodes(parent.parent().unwrap_or(Path::new("/")))?;
             let hashes = hash_files(&nodes)?;

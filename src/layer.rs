@@ -135,7 +135,7 @@ impl Chain {
     pub fn open_parents(child: &Path, parents: &[PathBuf]) -> Result<Chain> {
         let mut chain = Chain::empty();
         for parent in parents {
-            let layer = Layer::open(parent).map_err(|e| missing_parent(child, parent, e))?;
+            let layer = Layer::open(parent).map_err(|e| Error::missing_parent(child, parent, e))?;
             let grand = layer.manifest.parents.clone();
             let at = chain.layers.len();
             if chain.push(layer) {
@@ -162,7 +162,7 @@ impl Chain {
                 continue;
             }
             let layer = Layer::open(&parent)
-                .map_err(|e| missing_parent(&self.layers[child].path, &parent, e))?;
+                .map_err(|e| Error::missing_parent(&self.layers[child].path, &parent, e))?;
             let at = self.layers.len();
             queue.extend(layer.manifest.parents.iter().map(|p| (at, p.clone())));
             self.push(layer);
@@ -228,13 +228,5 @@ impl Chain {
 
     pub fn contains(&self, id: &BlobId) -> bool {
         self.index.contains_key(id)
-    }
-}
-
-fn missing_parent(child: &Path, parent: &Path, cause: Error) -> Error {
-    Error::MissingParent {
-        layer: child.to_path_buf(),
-        parent: parent.to_path_buf(),
-        reason: cause.to_string(),
     }
 }
