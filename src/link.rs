@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use crate::classify::is_immutable_artifact;
 use crate::dummies::is_within;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{IoContext, Result};
 use crate::layout::{lay_out, settle_dir, MTIME};
-use crate::plain::{SHARED_FILE, SOURCES_FILE};
+use crate::plain::{read_record, SHARED_FILE, SOURCES_FILE};
 use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::sources::{all_member_units, stale_units, MemberSource};
 
@@ -44,13 +44,7 @@ pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<
 
 /// The mutable files `pack --format plain` stored as links to a parent.
 fn read_shared(from: &Path) -> Result<HashSet<String>> {
-    let recorded = from.join(SHARED_FILE);
-    if !recorded.is_file() {
-        return Ok(HashSet::new());
-    }
-    let text = std::fs::read(&recorded).at(&recorded)?;
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::bad_input(&recorded, format!("not a list of shared files: {e}")))
+    Ok(read_record(from, SHARED_FILE, "a list of shared files")?.unwrap_or_default())
 }
 
 /// A plain tree laid out with writable copies only, crane's use-symlink
@@ -96,14 +90,11 @@ fn lay_out_plain(
 /// Units of members edited since the tree was packed; without a record of
 /// the sources (a crane output), every member's units.
 fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<Vec<String>> {
-    let recorded = from.join(SOURCES_FILE);
-    if !recorded.is_file() {
-        return all_member_units(workspace, dir_paths(nodes));
+    let recorded: Option<Vec<MemberSource>> = read_record(from, SOURCES_FILE, "a sources record")?;
+    match recorded {
+        Some(members) => stale_units(&members, workspace),
+        None => all_member_units(workspace, dir_paths(nodes)),
     }
-    let text = std::fs::read(&recorded).at(&recorded)?;
-    let members: Vec<MemberSource> = serde_json::from_slice(&text)
-        .map_err(|e| Error::bad_input(&recorded, format!("not a sources record: {e}")))?;
-    stale_units(&members, workspace)
 }
 
 fn write_tree(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::classify::is_immutable_artifact;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::layout::MTIME;
 use crate::link::plain_root;
 use crate::pack::create_empty_dir;
@@ -144,6 +144,23 @@ fn place(node: &Node, dest: &Path, parents: &[PathBuf]) -> Result<Placed> {
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_vec(value).expect("records serialise");
     std::fs::write(path, text).at(path)
+}
+
+/// The record `name` written beside the tree in `from`, if there is one
+/// (crane's outputs have none); `what` names it in the error.
+pub(crate) fn read_record<T: serde::de::DeserializeOwned>(
+    from: &Path,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>> {
+    let path = from.join(name);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read(&path).at(&path)?;
+    serde_json::from_slice(&text)
+        .map(Some)
+        .map_err(|e| Error::bad_input(&path, format!("not {what}: {e}")))
 }
 
 /// The file a parent holds at the same path with the same content, resolved
