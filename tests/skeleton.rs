@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::fixture::Project;
 use common::*;
@@ -155,9 +154,7 @@ fn skeleton_of_a_read_only_single_package_workspace() {
     let project = Project::prepare("medium");
     make_store_like(&project.src);
     let out = project.path("skeleton");
-    let run = Command::new("setpriv")
-        .args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
-        .arg(env!("CARGO_BIN_EXE_cargo-inherit"))
+    let run = as_build_user(env!("CARGO_BIN_EXE_cargo-inherit"))
         .args(["skeleton", s(&project.src), s(&out)])
         .output()
         .unwrap();

@@ -9,14 +9,21 @@ fn rustc() -> String {
 }
 
 fn wrapped(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cargo-inherit-rustc"))
-        .arg(rustc())
+    wrapper_around_rustc(Command::new(env!("CARGO_BIN_EXE_cargo-inherit-rustc")))
         .args(args)
-        .env_remove("CARGO_INHERIT_DENY_COMPILE")
-        .env_remove("CARGO_INHERIT_RUSTC_WRAPPER")
         .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// `command` (the wrapper, or what runs it) with rustc as its first
+/// argument and none of the outer environment's wrapper settings.
+fn wrapper_around_rustc(mut command: Command) -> Command {
+    command
+        .arg(rustc())
+        .env_remove("CARGO_INHERIT_DENY_COMPILE")
+        .env_remove("CARGO_INHERIT_RUSTC_WRAPPER");
+    command
 }
 
 fn compile_args<'a>(src: &'a str, out_dir: &'a str) -> Vec<&'a str> {
@@ -256,13 +263,12 @@ fn a_read_only_output_directory_points_at_the_fix() {
     std::fs::create_dir(&out).unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
     // As root, drop the override that would let us write anyway.
-    let result = Command::new("setpriv")
+    let mut as_build_user = Command::new("setpriv");
+    as_build_user
         .args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
-        .arg(env!("CARGO_BIN_EXE_cargo-inherit-rustc"))
-        .arg(rustc())
+        .arg(env!("CARGO_BIN_EXE_cargo-inherit-rustc"));
+    let result = wrapper_around_rustc(as_build_user)
         .args(compile_args(src.to_str().unwrap(), out.to_str().unwrap()))
-        .env_remove("CARGO_INHERIT_DENY_COMPILE")
-        .env_remove("CARGO_INHERIT_RUSTC_WRAPPER")
         .output()
         .unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -169,10 +169,7 @@ impl Project {
 fn cargo(drop_caps: bool) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = if drop_caps {
-        let mut c = Command::new("setpriv");
-        c.args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
-            .arg(cargo);
-        c
+        super::as_build_user(cargo)
     } else {
         Command::new(cargo)
     };

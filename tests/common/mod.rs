@@ -111,6 +111,16 @@ pub fn cargo_inherit(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `program` run as a Nix build user would run it: as root, but without the
+/// override that lets root write into read-only files and directories.
+pub fn as_build_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--bounding-set", "-dac_override,-dac_read_search,-fowner"])
+        .arg(program);
+    command
+}
+
 /// Runs the binary and insists on success, returning stderr.
 pub fn ok(args: &[&str]) -> String {
     let out = cargo_inherit(args);
