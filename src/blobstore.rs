@@ -13,6 +13,7 @@ use zstd::zstd_safe::CParameter;
 
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{BlobId, BlobRef, Frame};
+use crate::pool::Pool;
 
 /// A blob to store: `size` bytes at `offset` of the file it was hashed from.
 #[derive(Debug, Clone)]
@@ -69,14 +70,12 @@ pub fn write_frames(
     let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || write_in_order(out, out_path, receiver, frames.len()));
-        let compressed = frames.par_iter().enumerate().try_for_each_init(
-            || (Workspace::new(settings.level), sender.clone()),
-            |(work, sender), (i, sources)| {
-                let packed = work.frame(i as u32, sources, out_path)?;
-                // A closed channel means the writer failed; it reports why.
-                sender.send((i, packed)).or(Ok(()))
-            },
-        );
+        let workspaces = Pool::new(|| Workspace::new(settings.level));
+        let compressed = frames.par_iter().enumerate().try_for_each(|(i, sources)| {
+            let packed = workspaces.with(|work| work.frame(i as u32, sources, out_path))?;
+            // A closed channel means the writer failed; it reports why.
+            sender.send((i, packed)).or(Ok(()))
+        });
         drop(sender);
         let written = writer.join().expect("the frame writer does not panic");
         compressed.and(written)

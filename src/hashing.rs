@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::error::{IoContext, Result};
 use crate::manifest::BlobId;
+use crate::pool::Pool;
 use crate::scan::{Node, NodeKind};
 use crate::split;
 
@@ -56,11 +57,12 @@ pub fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
             }
         }
     }
+    let buffers = Pool::new(Vec::new);
     let hashed: Vec<(usize, Hashed)> = todo
         .par_iter()
-        .map_init(Vec::new, |buf, &i| {
+        .map(|&i| {
             let rmeta_len = rmeta_of(&nodes[i]).map(|(_, size)| size);
-            hash_file(&nodes[i].abs, rmeta_len, buf).map(|h| (i, h))
+            buffers.with(|buf| hash_file(&nodes[i].abs, rmeta_len, buf).map(|h| (i, h)))
         })
         .collect::<Result<_>>()?;
     let mut hashes = vec![None; nodes.len()];

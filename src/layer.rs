@@ -82,8 +82,8 @@ impl Layer {
     }
 }
 
-/// One thread's buffers for reading frames, reused from frame to frame
-/// because fresh memory costs a page fault and a zeroed page per 4 KiB.
+/// Buffers for reading frames, reused from frame to frame because fresh
+/// memory costs a page fault and a zeroed page per 4 KiB.
 #[derive(Default)]
 pub struct FrameBuffers {
     packed: Vec<u8>,

@@ -18,6 +18,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::foreign::ForeignTrees;
 use crate::layer::{Chain, FrameBuffers, Origin};
 use crate::manifest::{BlobId, BlobRef, Entry};
+use crate::pool::Pool;
 
 /// 1 s past the epoch: what the Nix store gives every file. Inherited
 /// artifacts and store sources then compare equal, which cargo counts as fresh.
@@ -210,12 +211,15 @@ impl<'a> Plan<'a> {
             create_file(&path, mode_of(&self.entries[i]))
                 .and_then(|f| f.set_len(size).at(&path))?;
         }
+        let pool = Pool::new(FrameBuffers::default);
         let written: Vec<u64> = self
             .jobs
             .par_iter()
-            .map_init(FrameBuffers::default, |buffers, (key, job)| {
-                let raw = read_origin(chain, trees, *key, buffers)?;
-                self.write_job(chain, *key, raw, job, root)
+            .map(|(key, job)| {
+                pool.with(|buffers| {
+                    let raw = read_origin(chain, trees, *key, buffers)?;
+                    self.write_job(chain, *key, raw, job, root)
+                })
             })
             .collect::<Result<_>>()?;
         self.empty.par_iter().try_for_each(|&i| {

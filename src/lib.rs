@@ -18,6 +18,7 @@ pub mod link;
 pub mod manifest;
 pub mod pack;
 pub mod plain;
+pub mod pool;
 pub mod rebuilt;
 pub mod scan;
 pub mod skeleton;
