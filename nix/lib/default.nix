@@ -75,6 +75,8 @@ let
     , isSkeleton ? false
     , denyDeps ? true
     , packLayer ? true
+      # zstd level of the layer: higher stores fewer bytes and packs slower.
+    , packLevel ? 1
     , installBins ? false
       # Also write $out/target.tar.zst, for crane derivations to inherit.
     , exportCrane ? false
@@ -93,6 +95,7 @@ let
       cargoInheritSkeleton = if isSkeleton then "1" else "0";
       cargoInheritDenyDeps = if denyDeps then "1" else "0";
       cargoInheritPackLayer = if packLayer then "1" else "0";
+      cargoInheritPackLevel = toString packLevel;
       cargoInheritInstallBins = if installBins then "1" else "0";
       cargoInheritExportCrane = if exportCrane then "1" else "0";
     } // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));

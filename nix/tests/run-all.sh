@@ -97,6 +97,7 @@ stdenv_hook() {
     set -euo pipefail
     export PATH="$(rustc --print sysroot)/bin:$PATH"
     export NIX_BUILD_TOP="$top" out="$top/out" cargoVendorDir="$vendor" cargoInheritArtifacts="$build" name=stdenv-hook
+    export cargoInheritPackLevel=19
     postPatchHooks=() postInstallHooks=()
     # shellcheck source=/dev/null
     source "$top/hook.sh"
@@ -111,6 +112,13 @@ if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build 2> /dev/nu
   if [ -f "$work/stdenv/out/layer/manifest.json" ] && [[ "$deps" == *'"dependencies":[]'* ]]; then
     pass "the stdenv setup hook inherits and packs: $deps"
   else fail "stdenv setup hook: $deps"; fi
+  # Packing is deterministic: the same tree packed again at the level asked
+  # for gives the same bytes, at the default level other bytes.
+  repack() { "$ci" pack -q --level "$1" --target-dir "$work/stdenv/source/target" --parent "$build/layer" --out "$work/level-$1"; }
+  if repack 19 && repack 1 && cmp -s "$work/level-19/blobs.zst" "$work/stdenv/out/layer/blobs.zst" \
+    && ! cmp -s "$work/level-1/blobs.zst" "$work/stdenv/out/layer/blobs.zst"; then
+    pass "cargoInheritPackLevel=19 packs at level 19 ($(stat -c %s "$work/level-19/blobs.zst") bytes, level 1: $(stat -c %s "$work/level-1/blobs.zst"))"
+  else fail "cargoInheritPackLevel=19 was not the level the hook packed at"; fi
 else
   tail -20 "$work/log"; fail "stdenv setup hook"
 fi
