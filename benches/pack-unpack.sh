@@ -21,16 +21,19 @@ cargo build --release --locked --manifest-path "$root/Cargo.toml" -q
 ci="$root/target/release/cargo-inherit"
 
 log() { printf '>> %s\n' "$*" >&2; }
-now() { date +%s.%N; }
-# timed NAME CMD...: runs CMD after a sync, appends its seconds to $work/times/NAME.
+# timed NAME CMD...: runs CMD after a sync, appends its wall seconds to
+# $work/times/NAME and its CPU seconds (user + system) to $work/times/NAME.cpu.
 timed() {
   local name="$1"; shift
   sync
-  local t0; t0=$(now)
-  "$@"
-  awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$work/times/$name"
+  local TIMEFORMAT='%R %U %S'
+  { time "$@" 2>&3; } 3>&2 2> "$work/times/last"
+  awk '{ print $1 }' "$work/times/last" >> "$work/times/$name"
+  awk '{ print $2 + $3 }' "$work/times/last" >> "$work/times/$name.cpu"
 }
 median() { sort -g "$work/times/$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Every file of a tree once (hard links once) into one new file.
+cat_tree() { find "$1" -type f -printf '%i\t%p\0' | sort -zu -t$'\t' -k1,1 | cut -z -f2- | xargs -0 cat > "$2"; }
 size() { du -sb --apparent-size "$@" | awk '{ s += $1 } END { print s }'; }
 fresh_dir() { chmod -R u+w "$1" 2>/dev/null || true; rm -rf "$1"; }
 count_rebuilt() { grep '"reason":"compiler-artifact"' | grep -c '"fresh":false' || true; }
@@ -85,6 +88,7 @@ for i in $(seq "$reps"); do
   timed ours_unpack "$ci" unpack -q --from "$out/l1-$i" --target-dir "$out/ours-$i/target"
   mkdir -p "$out/crane-$i" && timed crane_unpack crane_unpack "$out/crane-$i.tar.zst" "$out/crane-$i"
   timed zstd_only sh -c "zstd -d -q -c '$out/crane-$i.tar.zst' > /dev/null"
+  timed write_floor cat_tree "$out/ours-$i/target" "$out/floor-$i"
 done
 cp -r "$out/l1-1" "$out/l1"
 ours_size=$(size "$out/l1")
@@ -116,9 +120,14 @@ workload: $(basename "$workload"), $crates crates, release target/ $(mb "$logica
 | step | crane use-zstd | cargo-inherit | ratio (crane / ours) | goal |
 |---|---|---|---|---|
 | pack (s) | $(median crane_pack) | $(median ours_pack) | $(ratio "$(median crane_pack)" "$(median ours_pack)") | >= 2x |
+| pack, CPU (s, user + system) | $(median crane_pack.cpu) | $(median ours_pack.cpu) | $(ratio "$(median crane_pack.cpu)" "$(median ours_pack.cpu)") | |
 | unpack (s) | $(median crane_unpack) | $(median ours_unpack) | $(ratio "$(median crane_unpack)" "$(median ours_unpack)") | >= 3x |
+| unpack, CPU (s, user + system) | $(median crane_unpack.cpu) | $(median ours_unpack.cpu) | $(ratio "$(median crane_unpack.cpu)" "$(median ours_unpack.cpu)") | |
 | stored, deps-only layer | $(mb "$crane_size") | $(mb "$ours_size") | ours = $(ratio "$ours_size" "$crane_size") of crane | <= 0.75x |
 | stored, layer 2 (full build on top; $rebuilt units rebuilt) | $(mb "$crane2") | $(mb "$ours2_all") | blobs = $(pct "$ours2" "$ours1_blobs") of layer 1 | <= 5% |
 
-zstd -d alone on crane's archive: $(median zstd_only) s
+zstd -d alone on crane's archive: $(median zstd_only) s.
+Writing the tree's bytes once, \`cat\` of every file into one new file on one core: $(median write_floor) s
+($(median write_floor.cpu) s CPU), the kernel's cost of filling fresh page-cache pages that any
+unpack to writable files pays, spread over however many cores it writes from.
 EOF
