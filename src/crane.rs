@@ -61,21 +61,28 @@ pub fn unpack_archives(
     workspace: Option<&Path>,
 ) -> Result<usize> {
     lay_out(target_dir, |root| {
-        let mut entries = 0;
-        for archive in archives {
-            entries += extract(archive, root).map_err(|e| match e {
-                Error::Io { path, source } if path == *archive => {
-                    Error::bad_input(archive, format!("not a readable crane archive: {source}"))
-                }
-                other => other,
-            })?;
-        }
+        let entries = extract_chain(archives, root)?;
         if let Some(dir) = workspace {
             drop_member_units(root, dir)?;
         }
         settle(root)?;
         Ok(entries)
     })
+}
+
+/// Extracts a chain of archives, oldest first, into `root` as tar leaves
+/// them (no mtimes settled): enough for a tree that is only read from.
+pub fn extract_chain(archives: &[PathBuf], root: &Path) -> Result<usize> {
+    let mut entries = 0;
+    for archive in archives {
+        entries += extract(archive, root).map_err(|e| match e {
+            Error::Io { path, source } if path == *archive => {
+                Error::bad_input(archive, format!("not a readable crane archive: {source}"))
+            }
+            other => other,
+        })?;
+    }
+    Ok(entries)
 }
 
 fn extract(archive: &Path, root: &Path) -> Result<usize> {

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::Artifacts;
-use crate::crane::unpack_archives;
+use crate::crane::extract_chain;
 use crate::error::{Error, IoContext, Result};
 use crate::hashing::{hash_files, Span};
 use crate::layer::{Chain, FrameBuffers};
@@ -29,7 +29,8 @@ impl ForeignTree {
             Artifacts::CraneArchives(archives) => {
                 let temp = tempfile::tempdir().at(std::env::temp_dir())?;
                 let root = temp.path().join("target");
-                unpack_archives(&archives, &root, None)?;
+                std::fs::create_dir(&root).at(&root)?;
+                extract_chain(&archives, &root)?;
                 Ok(ForeignTree {
                     root,
                     _extracted: Some(temp),
