@@ -17,7 +17,7 @@ use crate::pool::Pool;
 
 /// A blob to store: `size` bytes at `offset` of the file it was hashed from.
 #[derive(Debug, Clone)]
-pub struct Source {
+pub struct NewBlob {
     pub id: BlobId,
     pub size: u64,
     pub path: PathBuf,
@@ -35,7 +35,7 @@ pub struct Settings {
 /// Splits sources, in the order given, into frames of about `frame_size` raw
 /// bytes. Sources are keyed by group; a frame is only closed between groups,
 /// so the parts of one crate's files are decompressed together.
-pub fn plan_frames(sources: Vec<(String, Source)>, frame_size: u64) -> Vec<Vec<Source>> {
+pub fn plan_frames(sources: Vec<(String, NewBlob)>, frame_size: u64) -> Vec<Vec<NewBlob>> {
     let mut frames = Vec::new();
     let mut current = Vec::new();
     let mut bytes = 0;
@@ -64,7 +64,7 @@ type Packed = (Vec<u8>, u64, Vec<BlobRef>);
 pub fn write_frames(
     out: &mut File,
     out_path: &Path,
-    frames: &[Vec<Source>],
+    frames: &[Vec<NewBlob>],
     settings: Settings,
 ) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
     let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
@@ -144,7 +144,7 @@ impl Workspace {
     fn frame(
         &mut self,
         index: u32,
-        sources: &[Source],
+        sources: &[NewBlob],
         out_path: &Path,
     ) -> Result<(Vec<u8>, u64, Vec<BlobRef>)> {
         self.raw.clear();

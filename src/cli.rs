@@ -1,23 +1,15 @@
 //! Command-line interface: parses arguments and hands each verb to its module.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::artifacts::Artifacts;
 use crate::blobstore::Settings;
-use crate::crane::unpack_archives;
-use crate::error::{Error, IoContext, Result};
-use crate::explain;
-use crate::inspect::{human_bytes, inspect, render};
-use crate::layout::unpack;
-use crate::link::{copy_out, link};
-use crate::pack::{pack, PackOptions};
-use crate::plain::pack_plain;
-use crate::rebuilt::rebuilt;
-use crate::skeleton::skeleton;
+use crate::error::Result;
+use crate::pack::PackOptions;
+use crate::{explain, inherit, plain};
 
 #[derive(Parser)]
 #[command(
@@ -55,42 +47,64 @@ struct LayOut {
     /// artifacts were packed get their units left out, so cargo rebuilds them.
     #[arg(long)]
     workspace: Option<PathBuf>,
+    /// The Nix store, into which a crane use-symlink tree's symlinks point.
+    #[arg(long, env = "NIX_STORE", default_value = "/nix/store", hide = true)]
+    store: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct Pack {
+    #[arg(long, default_value = "target")]
+    target_dir: PathBuf,
+    /// Directory to create for the layer (e.g. $out); must not exist or be empty.
+    #[arg(long)]
+    out: PathBuf,
+    /// A layer to build on, or a crane output (use-zstd or use-symlink)
+    /// whose content is then read from it instead of stored; may be given
+    /// several times.
+    #[arg(long = "parent")]
+    parents: Vec<PathBuf>,
+    /// zstd level.
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
+    level: i32,
+    /// Raw bytes per independent zstd frame.
+    #[arg(long, default_value_t = 64 << 20)]
+    frame_size: u64,
+    /// The skeleton (from `skeleton`) the tree was built from: its members'
+    /// units are recorded as dummies, which unpack makes cargo rebuild.
+    #[arg(long)]
+    skeleton: Option<PathBuf>,
+    /// The workspace the tree was built from: each member's sources are
+    /// hashed, so an unpack next to edited sources rebuilds that member.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+    /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
+    /// under OUT/target for `link`, files a parent holds unchanged
+    /// replaced by symlinks to it.
+    #[arg(long, value_enum, default_value_t = Format::Layered)]
+    format: Format,
+}
+
+impl Pack {
+    fn options(self) -> PackOptions {
+        PackOptions {
+            target_dir: self.target_dir,
+            out: self.out,
+            parents: self.parents,
+            settings: Settings {
+                level: self.level,
+                frame_size: self.frame_size.max(1),
+            },
+            skeleton: self.skeleton,
+            workspace: self.workspace,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Pack a target directory into a layer that stores only what its parents lack.
-    Pack {
-        #[arg(long, default_value = "target")]
-        target_dir: PathBuf,
-        /// Directory to create for the layer (e.g. $out); must not exist or be empty.
-        #[arg(long)]
-        out: PathBuf,
-        /// A layer to build on, or a crane output (use-zstd or use-symlink)
-        /// whose content is then read from it instead of stored; may be given
-        /// several times.
-        #[arg(long = "parent")]
-        parents: Vec<PathBuf>,
-        /// zstd level.
-        #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
-        level: i32,
-        /// Raw bytes per independent zstd frame.
-        #[arg(long, default_value_t = 64 << 20)]
-        frame_size: u64,
-        /// The skeleton (from `skeleton`) the tree was built from: its members'
-        /// units are recorded as dummies, which unpack makes cargo rebuild.
-        #[arg(long)]
-        skeleton: Option<PathBuf>,
-        /// The workspace the tree was built from: each member's sources are
-        /// hashed, so an unpack next to edited sources rebuilds that member.
-        #[arg(long)]
-        workspace: Option<PathBuf>,
-        /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
-        /// under OUT/target for `link`, files a parent holds unchanged
-        /// replaced by symlinks to it.
-        #[arg(long, value_enum, default_value_t = Format::Layered)]
-        format: Format,
-    },
+    Pack(Pack),
     /// Lay a plain target tree from the store out with symlinks for immutable
     /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
     Link(LayOut),
@@ -180,137 +194,45 @@ fn threads(jobs: Option<usize>) -> usize {
     jobs.filter(|&j| j > 0).or(from_nix).unwrap_or(0)
 }
 
+/// One arm per command: the library does the work and says what it did.
 fn dispatch(command: Command, quiet: bool) -> Result<()> {
-    let say = |line: String| {
+    let say = |line: &dyn std::fmt::Display| {
         if !quiet {
             eprintln!("cargo-inherit: {line}");
         }
     };
     match command {
-        Command::Pack {
-            target_dir,
-            out,
-            parents,
-            skeleton,
-            workspace,
-            format: Format::Plain,
-            ..
-        } => {
-            let report = pack_plain(
-                &target_dir,
-                &out,
-                &parents,
-                skeleton.as_deref(),
-                workspace.as_deref(),
-            )?;
-            say(format!(
-                "installed {} entries into {}: {} linked to parents, {} copied",
-                report.entries,
-                out.join("target").display(),
-                report.shared_with_parents,
-                human_bytes(report.copied_bytes),
-            ));
-        }
-        Command::Pack {
-            target_dir,
-            out,
-            parents,
-            level,
-            frame_size,
-            skeleton,
-            workspace,
-            format: Format::Layered,
-        } => {
-            let settings = Settings {
-                level,
-                frame_size: frame_size.max(1),
-            };
-            let report = pack(&PackOptions {
-                target_dir,
-                out: out.clone(),
-                parents,
-                settings,
-                skeleton,
-                workspace,
-            })?;
-            let borrowed = match report.borrowed_bytes {
-                0 => String::new(),
-                bytes => format!(", {} read from crane parents", human_bytes(bytes)),
-            };
-            say(format!(
-                "packed {} entries ({}) into {}: {} new blobs ({}), {} stored{borrowed}",
-                report.entries,
-                human_bytes(report.logical_bytes),
-                out.display(),
-                report.new_blobs,
-                human_bytes(report.new_raw_bytes),
-                human_bytes(report.stored_bytes),
-            ));
-        }
-        Command::Unpack(LayOut {
-            from,
-            target_dir,
-            workspace,
-        }) => {
-            match Artifacts::detect(&from)? {
-                Artifacts::PlainTree => {
-                    let store = std::env::var_os("NIX_STORE")
-                        .map_or_else(|| "/nix/store".into(), PathBuf::from);
-                    let report = copy_out(&from, &target_dir, workspace.as_deref(), &store)?;
-                    say(format!(
-                        "copied {} files of a plain tree into {}",
-                        report.copied,
-                        target_dir.display()
-                    ));
-                    return Ok(());
-                }
-                Artifacts::CraneArchives(archives) => {
-                    let entries = unpack_archives(&archives, &target_dir, workspace.as_deref())?;
-                    say(format!(
-                        "unpacked {entries} entries from {} crane archives into {}",
-                        archives.len(),
-                        target_dir.display()
-                    ));
-                    return Ok(());
-                }
-                Artifacts::Layer => {}
-            }
-            let report = unpack(&from, &target_dir, workspace.as_deref())?;
-            say(format!(
-                "unpacked {} entries ({} files, {}) from {} frames into {}",
-                report.entries,
-                report.files,
-                human_bytes(report.bytes),
-                report.frames,
-                target_dir.display(),
-            ));
-        }
+        Command::Pack(pack) => match pack.format {
+            Format::Layered => say(&crate::pack::pack(&pack.options())?),
+            Format::Plain => say(&plain::pack_plain(
+                &pack.target_dir,
+                &pack.out,
+                &pack.parents,
+                pack.skeleton.as_deref(),
+                pack.workspace.as_deref(),
+            )?),
+        },
+        Command::Unpack(l) => say(&inherit::unpack(
+            &l.from,
+            &l.target_dir,
+            l.workspace.as_deref(),
+            &l.store,
+        )?),
+        Command::Link(l) => say(&inherit::link(
+            &l.from,
+            &l.target_dir,
+            l.workspace.as_deref(),
+        )?),
         Command::Export { from, out } => {
-            crate::crane::export(&from, &out)?;
-            say(format!(
-                "wrote {}",
-                out.join(crate::crane::ARCHIVE).display()
-            ));
+            let archive = crate::export::export(&from, &out)?;
+            say(&format_args!("wrote {}", archive.display()));
         }
         Command::Skeleton { src, out } => {
-            let info = skeleton(&src, &out)?;
-            say(format!(
-                "wrote a skeleton of {} members into {}",
-                info.members.len(),
+            let info = crate::skeleton::skeleton(&src, &out)?;
+            let members = info.members.len();
+            say(&format_args!(
+                "wrote a skeleton of {members} members into {}",
                 out.display()
-            ));
-        }
-        Command::Link(LayOut {
-            from,
-            target_dir,
-            workspace,
-        }) => {
-            let report = link(&from, &target_dir, workspace.as_deref())?;
-            say(format!(
-                "linked {} artifacts into the store and copied {} files into {}",
-                report.linked,
-                report.copied,
-                target_dir.display(),
             ));
         }
         Command::Rebuilt {
@@ -319,27 +241,9 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             deny_deps,
             json,
         } => {
-            let report = rebuilt(&log, &workspace)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&report).expect("reports serialise")
-                );
-            } else {
-                println!(
-                    "rebuilt {} units: members {:?}, dependencies {:?}",
-                    report.units, report.members, report.dependencies
-                );
-            }
-            if deny_deps && !report.dependencies.is_empty() {
-                return Err(Error::bad_input(
-                    &log,
-                    format!(
-                        "dependencies were compiled although inherited: {:?}",
-                        report.dependencies
-                    ),
-                ));
-            }
+            let report = crate::rebuilt::rebuilt(&log, &workspace)?;
+            print_report(&report, json, false);
+            report.verdict(&log, deny_deps)?;
         }
         Command::Explain {
             workspace,
@@ -347,55 +251,35 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             json,
             deny,
             cargo_args,
-        } => explain(&workspace, log.as_deref(), json, deny, cargo_args)?,
+        } => {
+            let explained = explain::explain(&workspace, log.as_deref(), cargo_args)?;
+            print_report(&explained.explanation, json, true);
+            explained.verdict(deny)?;
+        }
         Command::Inspect { layer, json } => {
-            let summary = inspect(&layer)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&summary).expect("summaries serialise")
-                );
-            } else {
-                print!("{}", render(&summary));
-            }
+            print_report(&crate::inspect::inspect(&layer)?, json, true);
         }
     }
     Ok(())
 }
 
-fn explain(
-    workspace: &Path,
-    log: Option<&Path>,
-    json: bool,
-    deny: bool,
-    mut cargo_args: Vec<OsString>,
-) -> Result<()> {
-    let (text, cargo_ok) = match log {
-        Some(log) => {
-            let bytes = std::fs::read(log).at(log)?;
-            (String::from_utf8_lossy(&bytes).into_owned(), true)
-        }
-        None => {
-            if cargo_args.is_empty() {
-                cargo_args.push("build".into());
+/// A report on stdout: as JSON (pretty or one line), or as text.
+fn print_report<R: serde::Serialize + std::fmt::Display>(report: &R, json: bool, pretty: bool) {
+    match (json, pretty) {
+        (false, _) => {
+            let text = report.to_string();
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
             }
-            explain::run_cargo(&cargo_args, workspace)?
         }
-    };
-    let explanation = explain::explain_log(&text, workspace)?;
-    if json {
-        println!(
+        (true, true) => println!(
             "{}",
-            serde_json::to_string_pretty(&explanation).expect("explanations serialise")
-        );
-    } else {
-        print!("{}", explain::render(&explanation));
-    }
-    if !cargo_ok {
-        return Err(Error::bad_input(workspace, "cargo failed (see above)"));
-    }
-    match explain::denied(&explanation, log.unwrap_or(workspace)) {
-        Some(error) if deny => Err(error),
-        _ => Ok(()),
+            serde_json::to_string_pretty(report).expect("reports serialise")
+        ),
+        (true, false) => println!(
+            "{}",
+            serde_json::to_string(report).expect("reports serialise")
+        ),
     }
 }

@@ -1,20 +1,19 @@
 //! crane's use-zstd artifacts: `target.tar.zst`, with `target.tar.zst.prev`
 //! linking to the archive it was built on. Read with the tar and zstd crates
-//! and laid out with cargo-inherit's rules; and written, so that a crane
-//! derivation can build on a cargo-inherit layer.
+//! and laid out with cargo-inherit's rules (`export` writes them).
 
-use std::collections::HashMap;
 use std::fs::{File, Permissions};
-use std::io::{BufReader, BufWriter};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::BufReader;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use crate::error::{Error, IoContext, Result};
-use crate::layout::{lay_out, settle_dir, unpack, MTIME};
+use crate::fsutil::{settle_dir, MTIME};
+use crate::members::all_member_units;
 use crate::scan::CARGO_LOCK;
-use crate::sources::all_member_units;
+use crate::staging::stage;
 
 pub const ARCHIVE: &str = "target.tar.zst";
 
@@ -60,7 +59,7 @@ pub fn unpack_archives(
     target_dir: &Path,
     workspace: Option<&Path>,
 ) -> Result<usize> {
-    lay_out(target_dir, |root| {
+    stage(target_dir, |root| {
         let entries = extract_chain(archives, root)?;
         if let Some(dir) = workspace {
             drop_member_units(root, dir)?;
@@ -212,72 +211,6 @@ fn settle(root: &Path) -> Result<()> {
             settle_dir(path, mode)?;
         } else {
             filetime::set_symlink_file_times(path, MTIME, MTIME).at(path)?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes the full tree of a layer as `OUT/target.tar.zst`, entry for entry
-/// what crane's `tar --sort=name --mtime=@1 --owner=0 --group=0 --mode=u+w`
-/// piped into zstd gives, so crane can inherit it.
-pub fn export(from: &Path, out: &Path) -> Result<()> {
-    let temp = tempfile::tempdir().at(std::env::temp_dir())?;
-    let tree = temp.path().join("target");
-    unpack(from, &tree, None)?;
-    std::fs::create_dir_all(out).at(out)?;
-    let partial = tempfile::NamedTempFile::new_in(out).at(out)?;
-    let encoder = zstd::stream::write::Encoder::new(BufWriter::new(partial.as_file()), 3)
-        .at(partial.path())?;
-    let mut builder = tar::Builder::new(encoder);
-    append_tree(&mut builder, &tree).at(partial.path())?;
-    builder
-        .into_inner()
-        .and_then(|e| e.finish())
-        .at(partial.path())?;
-    let archive = out.join(ARCHIVE);
-    partial
-        .persist(&archive)
-        .map_err(|e| Error::io(&archive, e.error))?;
-    std::fs::set_permissions(&archive, Permissions::from_mode(0o644)).at(&archive)
-}
-
-fn append_tree<W: std::io::Write>(
-    builder: &mut tar::Builder<W>,
-    tree: &Path,
-) -> std::io::Result<()> {
-    let mut first_of_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
-    for item in WalkDir::new(tree).sort_by_file_name() {
-        let item = item?;
-        let meta = std::fs::symlink_metadata(item.path())?;
-        let name =
-            Path::new("target").join(item.path().strip_prefix(tree).expect("below its root"));
-        let mut header = tar::Header::new_gnu();
-        header.set_mtime(1);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mode(meta.permissions().mode() & 0o7777 | 0o200);
-        if meta.is_dir() {
-            header.set_entry_type(tar::EntryType::Directory);
-            header.set_size(0);
-            builder.append_data(&mut header, &name, std::io::empty())?;
-        } else if meta.file_type().is_symlink() {
-            header.set_entry_type(tar::EntryType::Symlink);
-            header.set_size(0);
-            builder.append_link(&mut header, &name, std::fs::read_link(item.path())?)?;
-        } else if let Some(first) = (meta.nlink() > 1)
-            .then(|| first_of_inode.get(&(meta.dev(), meta.ino())))
-            .flatten()
-        {
-            header.set_entry_type(tar::EntryType::Link);
-            header.set_size(0);
-            builder.append_link(&mut header, &name, first)?;
-        } else {
-            if meta.nlink() > 1 {
-                first_of_inode.insert((meta.dev(), meta.ino()), name.clone());
-            }
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(meta.len());
-            builder.append_data(&mut header, &name, File::open(item.path())?)?;
         }
     }
     Ok(())

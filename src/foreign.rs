@@ -10,8 +10,8 @@ use crate::crane::extract_chain;
 use crate::error::{Error, IoContext, Result};
 use crate::hashing::{hash_files, Span};
 use crate::layer::{Chain, FrameBuffers};
-use crate::link::plain_root;
-use crate::manifest::{BlobId, BlobRef, Foreign};
+use crate::manifest::{BlobId, Foreign, ForeignBlob};
+use crate::plain::plain_root;
 use crate::scan::{scan, Node, NodeKind};
 
 /// The tree of a foreign parent, readable file by file.
@@ -190,9 +190,9 @@ impl ForeignIndex {
                 parent.files.push(rel.clone());
                 parent.files.len() as u32 - 1
             });
-            parent.blobs.push(BlobRef {
+            parent.blobs.push(ForeignBlob {
                 hash: id,
-                frame: file,
+                file,
                 offset: *offset,
                 size: *size,
             });

@@ -1,13 +1,14 @@
 //! `inspect`: what each layer of a chain holds and what it stores.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::bytes::human_bytes;
 use crate::error::Result;
 use crate::layer::Chain;
 use crate::manifest::Entry;
-use crate::pack::logical_bytes;
 
 #[derive(Debug, Serialize)]
 pub struct LayerSummary {
@@ -41,7 +42,7 @@ pub fn inspect(top: &Path) -> Result<ChainSummary> {
         .iter()
         .map(|layer| {
             let m = &layer.manifest;
-            let logical = logical_bytes(&m.entries);
+            let logical = m.logical_bytes();
             let stored = m.stored_bytes();
             LayerSummary {
                 path: layer.path.clone(),
@@ -68,7 +69,13 @@ pub fn inspect(top: &Path) -> Result<ChainSummary> {
     })
 }
 
-pub fn render(summary: &ChainSummary) -> String {
+impl fmt::Display for ChainSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&render(self))
+    }
+}
+
+fn render(summary: &ChainSummary) -> String {
     let mut out = format!(
         "{:<60} {:>7} {:>12} {:>12} {:>7} {:>9}\n",
         "layer (nearest first)", "files", "logical", "stored", "blobs", "ratio"
@@ -95,19 +102,4 @@ pub fn render(summary: &ChainSummary) -> String {
     }
     out += &format!("chain stores {}\n", human_bytes(summary.total_stored_bytes));
     out
-}
-
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }

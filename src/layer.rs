@@ -8,7 +8,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{BlobId, BlobRef, Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::manifest::{BlobId, Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::paths::is_within;
 
 pub struct Layer {
     pub path: PathBuf,
@@ -107,6 +108,15 @@ pub enum Origin {
     Foreign { foreign: usize, file: usize },
 }
 
+/// A blob's byte range in what holds it (a decompressed frame, or a file
+/// of a foreign parent).
+#[derive(Clone, Copy, Debug)]
+pub struct Stored {
+    pub hash: BlobId,
+    pub offset: u64,
+    pub size: u64,
+}
+
 /// Where a blob is listed: the layer's own blobs or a foreign parent's.
 #[derive(Clone, Copy)]
 enum Listed {
@@ -199,9 +209,7 @@ impl Chain {
         let manifest = &mut self.layers[0].manifest;
         let mut units = manifest.dummies.clone();
         units.extend_from_slice(stale);
-        manifest
-            .entries
-            .retain(|e| !crate::dummies::is_within(e.path(), &units));
+        manifest.entries.retain(|e| !is_within(e.path(), &units));
     }
 
     pub fn top(&self) -> &Layer {
@@ -210,20 +218,26 @@ impl Chain {
 
     /// Where `id` is stored, nearest layer first: the layer, what in it
     /// holds the blob, and where in that.
-    pub fn locate(&self, id: &BlobId) -> Option<(usize, Origin, &BlobRef)> {
+    pub fn locate(&self, id: &BlobId) -> Option<(usize, Origin, Stored)> {
         let &(layer, listed) = self.index.get(id)?;
         let m = &self.layers[layer].manifest;
-        Some(match listed {
+        let (origin, offset, size) = match listed {
             Listed::Own(i) => {
-                let blob = &m.blobs[i];
-                (layer, Origin::Frame(blob.frame as usize), blob)
+                let b = &m.blobs[i];
+                (Origin::Frame(b.frame as usize), b.offset, b.size)
             }
             Listed::Foreign(foreign, i) => {
-                let blob = &m.foreign[foreign].blobs[i];
-                let file = blob.frame as usize;
-                (layer, Origin::Foreign { foreign, file }, blob)
+                let b = &m.foreign[foreign].blobs[i];
+                let file = b.file as usize;
+                (Origin::Foreign { foreign, file }, b.offset, b.size)
             }
-        })
+        };
+        let stored = Stored {
+            hash: *id,
+            offset,
+            size,
+        };
+        Some((layer, origin, stored))
     }
 
     pub fn contains(&self, id: &BlobId) -> bool {

@@ -1,27 +1,75 @@
 //! cargo-inherit: layered, content-deduplicated archives of cargo's target
 //! directory, for build systems (Nix) that pass artifacts between builds.
+//!
+//! # Pack
+//!
+//! `scan` walks a target directory into nodes (metadata only). `hashing`
+//! hashes every file on all cores, an `.rlib` as three parts around the
+//! `.rmeta` it embeds (`split`). `pack` asks the parents what they already
+//! hold: layers by their blob index (`layer::Chain`), crane outputs by
+//! laying them out and hashing them (`foreign`). What no parent holds goes
+//! to `blobstore`, which groups one crate's files into independent zstd
+//! frames and compresses them in parallel. The `manifest` (the whole tree,
+//! the frame table, where each blob sits, the members' source hashes from
+//! `members` and the dummy units from `units`) is renamed into place last:
+//! a layer exists only once it is complete.
+//!
+//! # Unpack
+//!
+//! `inherit` looks at what it is given (`artifacts`) and hands it to its
+//! reader: `unpack` for layers, `crane` for archive chains, `plain` for
+//! trees. `unpack` opens the chain, leaves out dummy and stale member
+//! units, plans one job per frame (largest first), decompresses frames on
+//! all cores, verifies every blob against its blake3 and writes files with
+//! mtime 1. Every reader writes into a `staging` directory beside the
+//! target and moves it into place only when complete, so a bad input
+//! leaves the target as it was. `fsutil` is the one home of file helpers
+//! (mtime 1, writable modes, removal of read-only trees).
+//!
+//! # Layers of the code
+//!
+//! Modules import downwards only. Ground: `error`, `fsutil`, `paths`,
+//! `bytes`, `pool`, `split`, `classify`, `units`, `workspace`. Format:
+//! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
+//! `skeleton`. Readers: `staging`, `crane`, `plain`, `artifacts`,
+//! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
+//! `rebuilt`, `explain`. Top: `cli`.
 
-pub mod artifacts;
-pub mod blobstore;
-pub mod classify;
-pub mod cli;
-pub mod crane;
-pub mod dummies;
-pub mod error;
-pub mod explain;
-pub mod foreign;
-pub mod hashing;
-pub mod inspect;
-pub mod layer;
-pub mod layout;
-pub mod link;
-pub mod manifest;
-pub mod pack;
-pub mod plain;
-pub mod pool;
-pub mod rebuilt;
-pub mod scan;
-pub mod skeleton;
-pub mod sources;
-pub mod split;
-pub mod workspace;
+mod artifacts;
+mod blobstore;
+mod bytes;
+mod classify;
+mod cli;
+mod crane;
+mod error;
+mod explain;
+mod export;
+mod foreign;
+mod fsutil;
+mod hashing;
+mod inherit;
+mod inspect;
+mod layer;
+mod manifest;
+mod members;
+mod pack;
+mod paths;
+mod plain;
+mod pool;
+mod rebuilt;
+mod scan;
+mod skeleton;
+mod split;
+mod staging;
+mod units;
+mod unpack;
+mod workspace;
+
+pub use blobstore::Settings;
+pub use cli::run;
+pub use error::{Error, Result};
+pub use layer::Layer;
+pub use manifest::{BlobRef, Entry, Manifest};
+pub use pack::{pack, PackOptions, PackReport};
+pub use rebuilt::package_name;
+pub use unpack::{unpack, UnpackReport};

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    cargo_inherit::cli::run(std::env::args_os())
+    cargo_inherit::run(std::env::args_os())
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::paths::check_relative;
 
 pub const FORMAT: &str = "cargo-inherit-layer";
 pub const VERSION: u32 = 1;
@@ -148,7 +149,7 @@ pub struct Manifest {
     /// Workspace members built from real sources: unpack with the current
     /// workspace leaves out the units of those whose sources changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<crate::sources::MemberSource>,
+    pub sources: Vec<MemberSource>,
     /// Artifacts of another tool (crane's outputs) whose content this layer
     /// reuses instead of storing it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -156,15 +157,35 @@ pub struct Manifest {
 }
 
 /// A parent that is not a layer: its laid-out tree is the store of the
-/// blobs listed here, each read from one of its `files` (`BlobRef::frame`
-/// is the index of that file, `offset` a position in it).
+/// blobs listed here, each read from one of its `files`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Foreign {
     /// Absolute, so that a Nix output keeps it as a runtime reference.
     pub path: PathBuf,
     pub files: Vec<String>,
-    pub blobs: Vec<BlobRef>,
+    pub blobs: Vec<ForeignBlob>,
+}
+
+/// Where one blob sits in a foreign parent's tree: a file and a byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignBlob {
+    pub hash: BlobId,
+    /// Index into `Foreign::files`. Format version 1 names it `frame`.
+    #[serde(rename = "frame")]
+    pub file: u32,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// A member's sources when the layer was packed, and its unit directories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSource {
+    pub package: String,
+    pub hash: BlobId,
+    pub units: Vec<String>,
 }
 
 /// Read before the full manifest so that a future format is refused by its
@@ -267,7 +288,7 @@ impl Manifest {
                 check_relative(file).map_err(|reason| bad(file, reason))?;
             }
             for blob in &foreign.blobs {
-                if blob.frame as usize >= foreign.files.len()
+                if blob.file as usize >= foreign.files.len()
                     || blob.offset.checked_add(blob.size).is_none()
                 {
                     return Err(bad(
@@ -366,6 +387,17 @@ impl Manifest {
             .sum()
     }
 
+    /// Bytes of every file of the tree, as laid out.
+    pub fn logical_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                Entry::File { size, .. } => *size,
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Bytes of `blobs.zst` this manifest describes.
     pub fn stored_bytes(&self) -> u64 {
         self.frames.iter().map(|f| f.length).sum()
@@ -376,27 +408,6 @@ impl Manifest {
 /// whole subtree comes right after it and before its next sibling.
 pub fn path_order(a: &str, b: &str) -> Ordering {
     a.split('/').cmp(b.split('/'))
-}
-
-/// Refuses anything that could escape the directory it is laid out in.
-fn check_relative(path: &str) -> Result<(), String> {
-    if path.is_empty() {
-        return Err("empty path".into());
-    }
-    if path.starts_with('/') {
-        return Err("absolute path".into());
-    }
-    if path.contains('\0') {
-        return Err("NUL byte in path".into());
-    }
-    for part in path.split('/') {
-        match part {
-            "" => return Err("empty path component".into()),
-            "." | ".." => return Err(format!("{part:?} component")),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

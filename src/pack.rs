@@ -2,19 +2,22 @@
 //! the blobs its parents lack.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::Artifacts;
-use crate::blobstore::{self, Settings, Source};
+use crate::blobstore::{self, NewBlob, Settings};
+use crate::bytes::human_bytes;
 use crate::error::{Error, IoContext, Result};
 use crate::foreign::ForeignIndex;
+use crate::fsutil::create_empty_dir;
 use crate::hashing::{hash_files, Hashed, Span};
 use crate::layer::Chain;
 use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
 use crate::scan::{scan, Node, NodeKind};
-use crate::{dummies, skeleton};
+use crate::{members, skeleton, units};
 
 pub struct PackOptions {
     pub target_dir: PathBuf,
@@ -27,8 +30,9 @@ pub struct PackOptions {
     pub workspace: Option<PathBuf>,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct PackReport {
+    pub out: PathBuf,
     pub entries: usize,
     pub logical_bytes: u64,
     pub new_blobs: usize,
@@ -60,7 +64,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let entries = entries(&nodes, &hashes);
     let dummies = dummy_units(&entries, options.skeleton.as_deref())?;
     let member_sources = match &options.workspace {
-        Some(dir) => crate::sources::record(dir, unit_dirs(&entries))?,
+        Some(dir) => members::record(dir, unit_dirs(&entries))?,
         None => Vec::new(),
     };
 
@@ -83,8 +87,9 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         foreign,
     };
     let report = PackReport {
+        out: options.out.clone(),
         entries: manifest.entries.len(),
-        logical_bytes: logical_bytes(&manifest.entries),
+        logical_bytes: manifest.logical_bytes(),
         new_blobs,
         new_raw_bytes,
         stored_bytes: manifest.stored_bytes(),
@@ -94,12 +99,31 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     Ok(report)
 }
 
+impl fmt::Display for PackReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
+            self.entries,
+            human_bytes(self.logical_bytes),
+            self.out.display(),
+            self.new_blobs,
+            human_bytes(self.new_raw_bytes),
+            human_bytes(self.stored_bytes),
+        )?;
+        match self.borrowed_bytes {
+            0 => Ok(()),
+            bytes => write!(f, ", {} read from crane parents", human_bytes(bytes)),
+        }
+    }
+}
+
 /// Dummy units of this tree: the units of a skeleton's members.
 fn dummy_units(entries: &[Entry], skeleton: Option<&Path>) -> Result<Vec<String>> {
     let Some(dir) = skeleton else {
         return Ok(Vec::new());
     };
-    Ok(dummies::units_of(
+    Ok(units::units_of(
         unit_dirs(entries),
         &skeleton::read_info(dir)?.members,
     ))
@@ -110,16 +134,6 @@ fn unit_dirs(entries: &[Entry]) -> impl Iterator<Item = &str> + Clone {
         Entry::Dir { path, .. } => Some(path.as_str()),
         _ => None,
     })
-}
-
-pub fn logical_bytes(entries: &[Entry]) -> u64 {
-    entries
-        .iter()
-        .map(|e| match e {
-            Entry::File { size, .. } => *size,
-            _ => 0,
-        })
-        .sum()
 }
 
 fn entries(nodes: &[Node], hashes: &[Option<Hashed>]) -> Vec<Entry> {
@@ -223,12 +237,12 @@ fn new_blobs(
     nodes: &[Node],
     hashes: &[Option<Hashed>],
     have: impl Fn(&BlobId) -> bool,
-) -> Vec<(String, Source)> {
+) -> Vec<(String, NewBlob)> {
     let mut seen = HashSet::new();
-    let mut sources: Vec<(String, Source)> = all_spans(nodes, hashes)
+    let mut sources: Vec<(String, NewBlob)> = all_spans(nodes, hashes)
         .filter(|(_, span)| !have(&span.hash) && seen.insert(span.hash))
         .map(|(node, span)| {
-            let source = Source {
+            let source = NewBlob {
                 id: span.hash,
                 size: span.size,
                 path: node.abs.clone(),
@@ -246,24 +260,6 @@ fn group_key(rel: &str) -> String {
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
     let stem = name.split('.').next().unwrap_or(name);
     format!("{dir}/{stem}")
-}
-
-/// Makes sure `dir` exists and is empty, refusing to write over anything.
-/// Returns whether it had to be created.
-pub(crate) fn create_empty_dir(dir: &Path) -> Result<bool> {
-    match std::fs::read_dir(dir) {
-        Ok(mut listing) => match listing.next() {
-            Some(_) => Err(Error::bad_input(
-                dir,
-                "exists and is not empty; refusing to write over it",
-            )),
-            None => Ok(false),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).at(dir).map(|()| true)
-        }
-        Err(e) => Err(Error::io(dir, e)),
-    }
 }
 
 /// A layer being written. It only becomes a layer when `commit` renames its

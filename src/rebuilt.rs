@@ -3,6 +3,7 @@
 //! dependencies an inherited target should have made fresh.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
@@ -15,6 +16,32 @@ pub struct Rebuilt {
     pub units: usize,
     pub members: BTreeSet<String>,
     pub dependencies: BTreeSet<String>,
+}
+
+impl Rebuilt {
+    /// With `deny_deps`, an error when a dependency was compiled.
+    pub fn verdict(&self, log: &Path, deny_deps: bool) -> Result<()> {
+        if deny_deps && !self.dependencies.is_empty() {
+            return Err(Error::bad_input(
+                log,
+                format!(
+                    "dependencies were compiled although inherited: {:?}",
+                    self.dependencies
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Rebuilt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rebuilt {} units: members {:?}, dependencies {:?}",
+            self.units, self.members, self.dependencies
+        )
+    }
 }
 
 pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use cargo_inherit::layer::Layer;
+use cargo_inherit::Layer;
 
 use common::fixture::Project;
 use common::*;

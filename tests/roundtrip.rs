@@ -6,9 +6,9 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use cargo_inherit::blobstore::Settings;
-use cargo_inherit::layout::unpack;
-use cargo_inherit::pack::{pack, PackOptions};
+use cargo_inherit::unpack;
+use cargo_inherit::Settings;
+use cargo_inherit::{pack, PackOptions};
 use common::*;
 use proptest::prelude::*;
 

@@ -8,12 +8,13 @@ mod log;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
-pub use cause::{Cause, Setting};
+pub use cause::Cause;
 use fingerprint::Comparison;
 pub use log::Unit;
 use log::{dirty_units, Said};
@@ -52,7 +53,7 @@ impl Explanation {
 }
 
 /// Explains a fingerprint log of a cargo run in `workspace`.
-pub fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
+fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
     let members = member_packages(workspace)?;
     let mut groups: BTreeMap<Cause, BTreeSet<Unit>> = BTreeMap::new();
     let mut cascaded = BTreeSet::new();
@@ -102,7 +103,7 @@ fn cause_of(unit: &Unit, said: Said) -> Cause {
 /// Runs `cargo ARGS --message-format=json` in `workspace` with the
 /// fingerprint log on; returns that log and whether cargo succeeded.
 /// Everything else cargo prints on stderr is passed on.
-pub fn run_cargo(args: &[OsString], workspace: &Path) -> Result<(String, bool)> {
+fn run_cargo(args: &[OsString], workspace: &Path) -> Result<(String, bool)> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
         .args(args)
@@ -173,7 +174,13 @@ fn not_writeable(text: &str) -> Vec<String> {
     found.into_iter().collect()
 }
 
-pub fn render(explanation: &Explanation) -> String {
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&render(self))
+    }
+}
+
+fn render(explanation: &Explanation) -> String {
     let mut out = String::new();
     let dependencies = explanation.dependency_units();
     if dependencies == 0 && explanation.not_writeable.is_empty() {
@@ -236,15 +243,55 @@ fn describe_units(units: &[Unit]) -> String {
     format!("{} ({} units)", names.join(", "), units.len())
 }
 
-/// The error `--deny` turns a rebuilt dependency into.
-pub fn denied(explanation: &Explanation, what: &Path) -> Option<Error> {
-    let count = explanation.dependency_units();
-    (count > 0).then(|| {
-        Error::bad_input(
-            what,
-            format!("{count} dependency units were rebuilt although inherited (see above)"),
-        )
+/// An explanation, and whether the cargo run it came from succeeded.
+pub struct Explained {
+    pub explanation: Explanation,
+    cargo_ok: bool,
+    /// The log or workspace explained, named in errors.
+    what: PathBuf,
+}
+
+/// Explains `log` (cargo's stderr with the fingerprint log), or runs `cargo
+/// CARGO_ARGS` (default: build) in `workspace` and explains that run.
+pub fn explain(
+    workspace: &Path,
+    log: Option<&Path>,
+    mut cargo_args: Vec<OsString>,
+) -> Result<Explained> {
+    let (text, cargo_ok) = match log {
+        Some(log) => {
+            let bytes = std::fs::read(log).at(log)?;
+            (String::from_utf8_lossy(&bytes).into_owned(), true)
+        }
+        None => {
+            if cargo_args.is_empty() {
+                cargo_args.push("build".into());
+            }
+            run_cargo(&cargo_args, workspace)?
+        }
+    };
+    Ok(Explained {
+        explanation: explain_log(&text, workspace)?,
+        cargo_ok,
+        what: log.unwrap_or(workspace).to_path_buf(),
     })
+}
+
+impl Explained {
+    /// An error when cargo failed or, with `deny`, when a dependency rebuilt.
+    pub fn verdict(&self, deny: bool) -> Result<()> {
+        if !self.cargo_ok {
+            return Err(Error::bad_input(&self.what, "cargo failed (see above)"));
+        }
+        let count = self.explanation.dependency_units();
+        if deny && count > 0 {
+            return Err(Error::bad_input(
+                &self.what,
+                format!("{count} dependency units were rebuilt although inherited (see above)"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ impl Project {
         let mut rebuilt: Vec<String> = messages
             .iter()
             .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
-            .map(|m| cargo_inherit::rebuilt::package_name(m["package_id"].as_str().unwrap_or("?")))
+            .map(|m| cargo_inherit::package_name(m["package_id"].as_str().unwrap_or("?")))
             .collect();
         rebuilt.sort();
         rebuilt.dedup();

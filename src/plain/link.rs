@@ -3,48 +3,30 @@
 //! writable copies with mtime 1 for everything cargo or build scripts rewrite.
 
 use std::collections::HashSet;
-use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::{plain_root, read_shared, read_sources};
 use crate::classify::is_immutable_artifact;
-use crate::dummies::is_within;
 use crate::error::{IoContext, Result};
-use crate::layout::{lay_out, settle_dir, MTIME};
-use crate::plain::{read_record, SHARED_FILE, SOURCES_FILE};
+use crate::fsutil::{copy_file, settle_dir, symlink};
+use crate::members::{all_member_units, stale_units};
+use crate::paths::is_within;
 use crate::scan::{dir_paths, scan, Node, NodeKind};
-use crate::sources::{all_member_units, stale_units, MemberSource};
+use crate::staging::stage;
 
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default)]
 pub struct LinkReport {
     pub linked: usize,
     pub copied: usize,
-}
-
-/// The target tree of a plain artifacts directory: `DIR/target` as crane's
-/// use-symlink mode and `pack --format plain` install it, else `DIR`
-/// itself. Canonical, so links point into the store, not through a gc root.
-pub fn plain_root(dir: &Path) -> Result<PathBuf> {
-    let nested = dir.join("target");
-    let root = if nested.is_dir() {
-        nested
-    } else {
-        dir.to_path_buf()
-    };
-    root.canonicalize().at(&root)
 }
 
 /// With `workspace`, units of members whose sources changed since the tree
 /// was packed are left out, so cargo rebuilds them.
 pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
     lay_out_plain(from, target_dir, workspace, Placement::Link)
-}
-
-/// The mutable files `pack --format plain` stored as links to a parent.
-fn read_shared(from: &Path) -> Result<HashSet<String>> {
-    Ok(read_record(from, SHARED_FILE, "a list of shared files")?.unwrap_or_default())
 }
 
 /// A plain tree laid out with writable copies only, crane's use-symlink
@@ -82,7 +64,7 @@ fn lay_out_plain(
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
     let shared = read_shared(from)?;
-    lay_out(target_dir, |root| {
+    stage(target_dir, |root| {
         write_tree(&nodes, root, &placement, &shared)
     })
 }
@@ -90,8 +72,7 @@ fn lay_out_plain(
 /// Units of members edited since the tree was packed; without a record of
 /// the sources (a crane output), every member's units.
 fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<Vec<String>> {
-    let recorded: Option<Vec<MemberSource>> = read_record(from, SOURCES_FILE, "a sources record")?;
-    match recorded {
+    match read_sources(from)? {
         Some(members) => stale_units(&members, workspace),
         None => all_member_units(workspace, dir_paths(nodes)),
     }
@@ -150,7 +131,7 @@ fn place(
         {
             symlink(&node.abs, dest).map(|()| true)
         }
-        (NodeKind::File { mode, .. }, _) => copy(&node.abs, dest, *mode).map(|()| false),
+        (NodeKind::File { mode, .. }, _) => copy_file(&node.abs, dest, *mode).map(|()| false),
         (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
     }
 }
@@ -159,19 +140,7 @@ fn place(
 /// when it does not lead to a file.
 fn copy_resolved(node: &Node, target: &str, dest: &Path) -> Result<()> {
     match std::fs::metadata(&node.abs) {
-        Ok(meta) if meta.is_file() => copy(&node.abs, dest, meta.permissions().mode()),
+        Ok(meta) if meta.is_file() => copy_file(&node.abs, dest, meta.permissions().mode()),
         _ => symlink(Path::new(target), dest),
     }
-}
-
-/// A writable copy with mtime 1.
-fn copy(from: &Path, dest: &Path, mode: u32) -> Result<()> {
-    std::fs::copy(from, dest).at(dest)?;
-    std::fs::set_permissions(dest, Permissions::from_mode(mode & 0o777 | 0o200)).at(dest)?;
-    filetime::set_file_times(dest, MTIME, MTIME).at(dest)
-}
-
-fn symlink(target: &Path, dest: &Path) -> Result<()> {
-    std::os::unix::fs::symlink(target, dest).at(dest)?;
-    filetime::set_symlink_file_times(dest, MTIME, MTIME).at(dest)
 }

@@ -3,29 +3,25 @@
 //! holds unchanged replaced by a symlink to the parent's file. Those cargo
 //! may rewrite are listed in `SHARED_FILE`, for `link` to copy.
 
+use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::{plain_root, SHARED_FILE, SOURCES_FILE};
+use crate::bytes::human_bytes;
 use crate::classify::is_immutable_artifact;
-use crate::error::{Error, IoContext, Result};
-use crate::layout::MTIME;
-use crate::link::plain_root;
-use crate::pack::create_empty_dir;
+use crate::error::{IoContext, Result};
+use crate::fsutil::{create_empty_dir, write_json, MTIME};
+use crate::paths::is_within;
 use crate::scan::{dir_paths, scan, Node, NodeKind};
-use crate::{dummies, skeleton, sources};
+use crate::{members, skeleton, units};
 
-/// Beside `target/`: the members' sources, as `pack --workspace` records them.
-pub const SOURCES_FILE: &str = "cargo-inherit-sources.json";
-
-/// Beside `target/`: the files stored as symlinks to a parent's identical
-/// file although cargo rewrites them (fingerprints, build-script output):
-/// `link` lays them out as writable copies.
-pub const SHARED_FILE: &str = "cargo-inherit-shared.json";
-
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default)]
 pub struct PlainReport {
+    /// Where the tree was installed: `OUT/target`.
+    pub target: PathBuf,
     pub entries: usize,
     pub shared_with_parents: usize,
     pub copied_bytes: u64,
@@ -47,8 +43,8 @@ pub fn pack_plain(
     let mut nodes = scan(target_dir)?;
     if let Some(dir) = skeleton {
         let members = skeleton::read_info(dir)?.members;
-        let units = dummies::units_of(dir_paths(&nodes), &members);
-        nodes.retain(|n| !dummies::is_within(&n.rel, &units));
+        let units = units::units_of(dir_paths(&nodes), &members);
+        nodes.retain(|n| !is_within(&n.rel, &units));
     }
     create_empty_dir(out)?;
     // Only a complete tree is renamed to OUT/target.
@@ -56,17 +52,31 @@ pub fn pack_plain(
         .prefix(".target.partial-")
         .tempdir_in(out)
         .at(out)?;
-    let (report, shared) = write_tree(&nodes, partial.path(), &parents)?;
+    let (mut report, shared) = write_tree(&nodes, partial.path(), &parents)?;
     write_json(&out.join(SHARED_FILE), &shared)?;
     if let Some(dir) = workspace {
-        let recorded = sources::record(dir, dir_paths(&nodes))?;
+        let recorded = members::record(dir, dir_paths(&nodes))?;
         write_json(&out.join(SOURCES_FILE), &recorded)?;
     }
     let target = out.join("target");
     std::fs::rename(partial.path(), &target).at(&target)?;
     let _ = partial.keep();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).at(&target)?;
+    report.target = target;
     Ok(report)
+}
+
+impl fmt::Display for PlainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "installed {} entries into {}: {} linked to parents, {} copied",
+            self.entries,
+            self.target.display(),
+            self.shared_with_parents,
+            human_bytes(self.copied_bytes),
+        )
+    }
 }
 
 /// Writes the tree; returns the report and the mutable files linked to a parent.
@@ -139,28 +149,6 @@ fn place(node: &Node, dest: &Path, parents: &[PathBuf]) -> Result<Placed> {
         }
         NodeKind::Dir { .. } => unreachable!("directories are created first"),
     }
-}
-
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_vec(value).expect("records serialise");
-    std::fs::write(path, text).at(path)
-}
-
-/// The record `name` written beside the tree in `from`, if there is one
-/// (crane's outputs have none); `what` names it in the error.
-pub(crate) fn read_record<T: serde::de::DeserializeOwned>(
-    from: &Path,
-    name: &str,
-    what: &str,
-) -> Result<Option<T>> {
-    let path = from.join(name);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = std::fs::read(&path).at(&path)?;
-    serde_json::from_slice(&text)
-        .map(Some)
-        .map_err(|e| Error::bad_input(&path, format!("not {what}: {e}")))
 }
 
 /// The file a parent holds at the same path with the same content, resolved

@@ -1,30 +1,24 @@
 //! `unpack`: lays a layer's tree out into a target directory, writable and
 //! with one constant mtime, so that cargo finds every inherited unit Fresh.
-//!
-//! Everything is written into a temporary sibling of the target first and
-//! moved into place only once every blob has been verified, so a bad layer
-//! leaves the target as it was.
+//! The tree is staged (see `staging`) and every blob verified before
+//! anything reaches the target.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::{File, Permissions};
-use std::io::Write;
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
 
-use filetime::FileTime;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
 use crate::foreign::ForeignTrees;
-use crate::layer::{Chain, FrameBuffers, Origin};
-use crate::manifest::{BlobId, BlobRef, Entry};
+use crate::fsutil::{create_file, settle_dir, symlink, write_file, MTIME};
+use crate::layer::{Chain, FrameBuffers, Origin, Stored};
+use crate::manifest::{BlobId, Entry};
 use crate::pool::Pool;
+use crate::staging::stage;
 
-/// 1 s past the epoch: what the Nix store gives every file. Inherited
-/// artifacts and store sources then compare equal, which cargo counts as fresh.
-pub const MTIME: FileTime = FileTime::from_unix_time(1, 0);
-
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default)]
 pub struct UnpackReport {
     pub entries: usize,
     pub files: usize,
@@ -37,46 +31,13 @@ pub struct UnpackReport {
 pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<UnpackReport> {
     let mut chain = Chain::open(from)?;
     let stale = match workspace {
-        Some(dir) => crate::sources::stale_units(&chain.top().manifest.sources, dir)?,
+        Some(dir) => crate::members::stale_units(&chain.top().manifest.sources, dir)?,
         None => Vec::new(),
     };
     chain.drop_units(&stale);
     let plan = Plan::new(&chain)?;
     let trees = ForeignTrees::open(&chain, plan.foreign_parents())?;
-    lay_out(target_dir, |root| plan.write(&chain, &trees, root))
-}
-
-/// Runs `write` on a temporary sibling of `target_dir`, then moves what it
-/// wrote into place. When `write` fails, the target is left as it was.
-pub(crate) fn lay_out<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
-    let target = resolve_target(target_dir)?;
-    let parent = target
-        .parent()
-        .expect("an absolute path below / has a parent");
-    std::fs::create_dir_all(parent).at(parent)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.unpack-"))
-        .tempdir_in(parent)
-        .at(parent)?;
-    let result = write(staging.path())?;
-    install(staging, &target)?;
-    Ok(result)
-}
-
-/// The absolute target, following a symlink at the target itself (users
-/// point target/ elsewhere), refusing anything but a directory.
-fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
-    let target = std::path::absolute(target_dir).at(target_dir)?;
-    match std::fs::metadata(&target) {
-        Ok(meta) if meta.is_dir() => target.canonicalize().at(&target),
-        Ok(_) => Err(Error::bad_input(&target, "exists and is not a directory")),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
-        Err(e) => Err(Error::io(&target, e)),
-    }
+    stage(target_dir, |root| plan.write(&chain, &trees, root))
 }
 
 /// Where a job's content comes from: a layer and what in it holds the blobs.
@@ -84,14 +45,14 @@ type JobKey = (usize, Origin);
 
 /// What one frame's (or foreign file's) content goes into.
 #[derive(Default)]
-struct FrameJob<'a> {
+struct FrameJob {
     /// Files whose every part this frame holds: written in one go.
-    whole: Vec<(usize, Vec<&'a BlobRef>)>,
+    whole: Vec<(usize, Vec<Stored>)>,
     /// (file, offset in it, part) for files whose parts span frames.
-    pieces: Vec<(usize, u64, &'a BlobRef)>,
+    pieces: Vec<(usize, u64, Stored)>,
 }
 
-impl FrameJob<'_> {
+impl FrameJob {
     fn bytes(&self) -> u64 {
         let whole = self.whole.iter().flat_map(|(_, blobs)| blobs.iter());
         let pieces = self.pieces.iter().map(|(_, _, blob)| blob);
@@ -103,7 +64,7 @@ impl FrameJob<'_> {
 struct Plan<'a> {
     entries: &'a [Entry],
     /// Largest frames first.
-    jobs: Vec<(JobKey, FrameJob<'a>)>,
+    jobs: Vec<(JobKey, FrameJob)>,
     empty: Vec<usize>,
     /// Files created before the frames are read, then filled piece by piece.
     spanning: Vec<usize>,
@@ -245,7 +206,7 @@ impl<'a> Plan<'a> {
         root: &Path,
     ) -> Result<u64> {
         let mut verified: HashSet<BlobId> = HashSet::new();
-        let mut content = |entry: usize, blob: &BlobRef| -> Result<&[u8]> {
+        let mut content = |entry: usize, blob: &Stored| -> Result<&[u8]> {
             let range = blob.offset as usize..(blob.offset + blob.size) as usize;
             let data = raw.get(range).unwrap_or_default();
             if verified.insert(blob.hash) {
@@ -272,7 +233,7 @@ impl<'a> Plan<'a> {
         }
         for &(i, at, blob) in &job.pieces {
             let path = root.join(self.entries[i].path());
-            let data = content(i, blob)?;
+            let data = content(i, &blob)?;
             File::options()
                 .write(true)
                 .open(&path)
@@ -288,9 +249,7 @@ impl<'a> Plan<'a> {
     fn finish_links_and_dirs(&self, root: &Path) -> Result<()> {
         for entry in self.entries {
             if let Entry::Symlink { path, target } = entry {
-                let link = root.join(path);
-                std::os::unix::fs::symlink(target, &link).at(&link)?;
-                filetime::set_symlink_file_times(&link, MTIME, MTIME).at(&link)?;
+                symlink(Path::new(target), &root.join(path))?;
             }
         }
         for entry in self.entries.iter().rev() {
@@ -321,7 +280,7 @@ fn mismatch(
     layer: usize,
     origin: Origin,
     entry: &str,
-    blob: &BlobRef,
+    blob: &Stored,
     actual: BlobId,
 ) -> Error {
     let layer = &chain.layers[layer];
@@ -345,7 +304,7 @@ fn mismatch(
 }
 
 /// Where each part of a file is stored: ((layer, origin), blob).
-fn locate_parts<'a>(chain: &'a Chain, entry: &Entry) -> Result<Vec<(JobKey, &'a BlobRef)>> {
+fn locate_parts(chain: &Chain, entry: &Entry) -> Result<Vec<(JobKey, Stored)>> {
     let bad = |reason: String| Error::BadEntry {
         layer: chain.top().path.clone(),
         entry: entry.path().to_string(),
@@ -377,95 +336,4 @@ fn mode_of(entry: &Entry) -> u32 {
         Entry::File { mode, .. } => *mode,
         _ => unreachable!("only files are written with content"),
     }
-}
-
-/// Creates a file that did not exist, writable by its owner.
-fn create_file(path: &Path, mode: u32) -> Result<File> {
-    let mode = mode | 0o200;
-    let file = File::options()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .at(path)?;
-    // The umask may have cleared bits the layer recorded.
-    file.set_permissions(Permissions::from_mode(mode))
-        .at(path)?;
-    Ok(file)
-}
-
-/// Creates a file from its parts' content, with mtime 1.
-fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
-    let mut file = create_file(path, mode)?;
-    for part in parts {
-        file.write_all(part).at(path)?;
-    }
-    filetime::set_file_handle_times(&file, Some(MTIME), Some(MTIME)).at(path)
-}
-
-pub(crate) fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
-    std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
-    filetime::set_file_times(dir, MTIME, MTIME).at(dir)
-}
-
-/// Moves the laid-out tree to `target`: a rename when there is nothing
-/// there, otherwise a merge in which inherited entries replace existing ones.
-fn install(staging: tempfile::TempDir, target: &Path) -> Result<()> {
-    if target.exists() {
-        merge(staging.path(), target)?;
-        return settle_dir(target, 0o755);
-    }
-    settle_dir(staging.path(), 0o755)?;
-    std::fs::rename(staging.path(), target).at(target)?;
-    // Renamed away: nothing is left for the guard to clean up.
-    let _ = staging.keep();
-    Ok(())
-}
-
-fn merge(from: &Path, into: &Path) -> Result<()> {
-    make_writable(into)?;
-    for item in std::fs::read_dir(from).at(from)? {
-        let item = item.at(from)?;
-        let source = item.path();
-        let dest = into.join(item.file_name());
-        let source_is_dir = item.file_type().at(&source)?.is_dir();
-        let dest_meta = std::fs::symlink_metadata(&dest).ok();
-        let dest_is_dir = dest_meta.as_ref().is_some_and(|m| m.is_dir());
-        if source_is_dir && dest_is_dir {
-            let mode = std::fs::symlink_metadata(&source)
-                .at(&source)?
-                .permissions()
-                .mode();
-            merge(&source, &dest)?;
-            settle_dir(&dest, mode)?;
-            continue;
-        }
-        if dest_is_dir {
-            remove_tree(&dest)?;
-        } else if source_is_dir && dest_meta.is_some() {
-            std::fs::remove_file(&dest).at(&dest)?;
-        }
-        std::fs::rename(&source, &dest).at(&dest)?;
-    }
-    Ok(())
-}
-
-fn make_writable(dir: &Path) -> Result<()> {
-    let mode = std::fs::symlink_metadata(dir).at(dir)?.permissions().mode();
-    if mode & 0o700 != 0o700 {
-        std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
-    }
-    Ok(())
-}
-
-/// Removes a directory the layer replaces with a file, even when it came
-/// read-only out of the store.
-fn remove_tree(dir: &Path) -> Result<()> {
-    for item in walkdir::WalkDir::new(dir).follow_links(false) {
-        let item = item.map_err(|e| Error::io(dir, e.into()))?;
-        if item.file_type().is_dir() {
-            make_writable(item.path())?;
-        }
-    }
-    std::fs::remove_dir_all(dir).at(dir)
 }

@@ -5,20 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use crate::dummies;
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::BlobId;
-
-/// A member's sources when the layer was packed, and its unit directories.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemberSource {
-    pub package: String,
-    pub hash: BlobId,
-    pub units: Vec<String>,
-}
+use crate::manifest::{BlobId, MemberSource};
+use crate::units;
 
 /// Every member of the workspace at `workspace`, its sources hashed, and
 /// its unit directories among `dirs` of the target tree.
@@ -29,7 +18,7 @@ pub fn record<'a>(
     members(workspace)?
         .into_iter()
         .map(|(package, dir)| {
-            let units = dummies::units_of(dirs.clone(), &BTreeSet::from([package.clone()]));
+            let units = units::units_of(dirs.clone(), &BTreeSet::from([package.clone()]));
             Ok(MemberSource {
                 hash: hash_sources(&dir)?,
                 package,
@@ -66,7 +55,7 @@ pub fn all_member_units<'a>(
         .into_iter()
         .map(|(name, _)| name)
         .collect();
-    Ok(dummies::units_of(dirs, &names))
+    Ok(units::units_of(dirs, &names))
 }
 
 fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {

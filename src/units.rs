@@ -18,14 +18,6 @@ pub fn units_of<'a>(
         .collect()
 }
 
-/// Whether `path` is one of `units` or lies below one.
-pub fn is_within(path: &str, units: &[String]) -> bool {
-    units.iter().any(|unit| {
-        path.strip_prefix(unit.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
-}
-
 /// The package of a unit directory `.../.fingerprint/<pkg>-<16 hex digits>`.
 fn unit_package(path: &str) -> Option<&str> {
     let (parent, name) = path.rsplit_once('/')?;
@@ -48,19 +40,5 @@ mod tests {
         );
         assert_eq!(unit_package("debug/.fingerprint/app-0123"), None);
         assert_eq!(unit_package("debug/deps/app-0123456789abcdef"), None);
-    }
-
-    #[test]
-    fn within_means_the_unit_or_below_it() {
-        let units = ["debug/.fingerprint/app-0123456789abcdef".to_string()];
-        assert!(is_within("debug/.fingerprint/app-0123456789abcdef", &units));
-        assert!(is_within(
-            "debug/.fingerprint/app-0123456789abcdef/bin-app",
-            &units
-        ));
-        assert!(!is_within(
-            "debug/.fingerprint/app-0123456789abcdef0",
-            &units
-        ));
     }
 }

@@ -1,0 +1,113 @@
+//! Every filesystem helper in one home, each naming the path it failed on:
+//! the mtime rule laid-out trees follow, writable files and directories,
+//! removal of read-only trees, and the small JSON records kept beside them.
+
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use filetime::FileTime;
+
+use crate::error::{Error, IoContext, Result};
+
+/// 1 s past the epoch: what the Nix store gives every file. Inherited
+/// artifacts and store sources then compare equal, which cargo counts as fresh.
+pub const MTIME: FileTime = FileTime::from_unix_time(1, 0);
+
+/// Creates a file that did not exist, writable by its owner.
+pub fn create_file(path: &Path, mode: u32) -> Result<File> {
+    let mode = mode | 0o200;
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .at(path)?;
+    // The umask may have cleared bits the layer recorded.
+    file.set_permissions(Permissions::from_mode(mode))
+        .at(path)?;
+    Ok(file)
+}
+
+/// Creates a file from its parts' content, with mtime 1.
+pub fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
+    let mut file = create_file(path, mode)?;
+    for part in parts {
+        file.write_all(part).at(path)?;
+    }
+    filetime::set_file_handle_times(&file, Some(MTIME), Some(MTIME)).at(path)
+}
+
+/// A writable copy of `from` with mtime 1.
+pub fn copy_file(from: &Path, dest: &Path, mode: u32) -> Result<()> {
+    std::fs::copy(from, dest).at(dest)?;
+    std::fs::set_permissions(dest, Permissions::from_mode(mode & 0o777 | 0o200)).at(dest)?;
+    filetime::set_file_times(dest, MTIME, MTIME).at(dest)
+}
+
+/// A symlink to `target`, as given (never resolved), with mtime 1.
+pub fn symlink(target: &Path, dest: &Path) -> Result<()> {
+    std::os::unix::fs::symlink(target, dest).at(dest)?;
+    filetime::set_symlink_file_times(dest, MTIME, MTIME).at(dest)
+}
+
+/// A directory's final state: its mode, owner-writable, and mtime 1. Called
+/// once it is full, since creating an entry bumps its directory's mtime.
+pub fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
+    std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
+    filetime::set_file_times(dir, MTIME, MTIME).at(dir)
+}
+
+pub fn make_writable(dir: &Path) -> Result<()> {
+    let mode = std::fs::symlink_metadata(dir).at(dir)?.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
+    }
+    Ok(())
+}
+
+/// Removes a directory tree, even one that came read-only out of the store.
+pub fn remove_tree(dir: &Path) -> Result<()> {
+    for item in walkdir::WalkDir::new(dir).follow_links(false) {
+        let item = item.map_err(|e| Error::io(dir, e.into()))?;
+        if item.file_type().is_dir() {
+            make_writable(item.path())?;
+        }
+    }
+    std::fs::remove_dir_all(dir).at(dir)
+}
+
+/// Makes sure `dir` exists and is empty, refusing to write over anything.
+/// Returns whether it had to be created.
+pub fn create_empty_dir(dir: &Path) -> Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut listing) => match listing.next() {
+            Some(_) => Err(Error::bad_input(
+                dir,
+                "exists and is not empty; refusing to write over it",
+            )),
+            None => Ok(false),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).at(dir).map(|()| true)
+        }
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_vec(value).expect("records serialise");
+    std::fs::write(path, text).at(path)
+}
+
+/// The JSON record at `path`, if there is one; `what` names it in the error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Option<T>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read(path).at(path)?;
+    serde_json::from_slice(&text)
+        .map(Some)
+        .map_err(|e| Error::bad_input(path, format!("not {what}: {e}")))
+}

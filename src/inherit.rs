@@ -1,0 +1,85 @@
+//! Inheriting artifacts, whatever made them: a cargo-inherit layer, a crane
+//! use-zstd output (an archive chain) or a plain tree (crane use-symlink,
+//! `pack --format plain`). Each kind is laid out by its own module; this
+//! one decides which.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::artifacts::Artifacts;
+use crate::bytes::human_bytes;
+use crate::error::Result;
+use crate::plain::LinkReport;
+use crate::unpack::UnpackReport;
+
+/// What was laid out into `target`, and how.
+pub struct Inherited {
+    pub target: PathBuf,
+    pub how: How,
+}
+
+pub enum How {
+    Unpacked(UnpackReport),
+    Extracted { archives: usize, entries: usize },
+    Copied(LinkReport),
+    Linked(LinkReport),
+}
+
+/// Lays `from` out as writable files. `store` is the Nix store, into which
+/// a crane use-symlink tree's symlinks point: they stand for the files.
+pub fn unpack(
+    from: &Path,
+    target: &Path,
+    workspace: Option<&Path>,
+    store: &Path,
+) -> Result<Inherited> {
+    let how = match Artifacts::detect(from)? {
+        Artifacts::Layer => How::Unpacked(crate::unpack::unpack(from, target, workspace)?),
+        Artifacts::CraneArchives(archives) => How::Extracted {
+            archives: archives.len(),
+            entries: crate::crane::unpack_archives(&archives, target, workspace)?,
+        },
+        Artifacts::PlainTree => {
+            How::Copied(crate::plain::copy_out(from, target, workspace, store)?)
+        }
+    };
+    Ok(Inherited {
+        target: target.to_path_buf(),
+        how,
+    })
+}
+
+/// Lays a plain tree `from` out with symlinks into the store.
+pub fn link(from: &Path, target: &Path, workspace: Option<&Path>) -> Result<Inherited> {
+    let report = crate::plain::link(from, target, workspace)?;
+    Ok(Inherited {
+        target: target.to_path_buf(),
+        how: How::Linked(report),
+    })
+}
+
+impl fmt::Display for Inherited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = self.target.display();
+        match &self.how {
+            How::Unpacked(r) => write!(
+                f,
+                "unpacked {} entries ({} files, {}) from {} frames into {target}",
+                r.entries,
+                r.files,
+                human_bytes(r.bytes),
+                r.frames
+            ),
+            How::Extracted { archives, entries } => write!(
+                f,
+                "unpacked {entries} entries from {archives} crane archives into {target}"
+            ),
+            How::Copied(r) => write!(f, "copied {} files of a plain tree into {target}", r.copied),
+            How::Linked(r) => write!(
+                f,
+                "linked {} artifacts into the store and copied {} files into {target}",
+                r.linked, r.copied
+            ),
+        }
+    }
+}

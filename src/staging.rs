@@ -1,0 +1,85 @@
+//! Laying a tree out all or nothing: everything is written into a temporary
+//! sibling of the target and moved into place only once complete, so a bad
+//! input leaves the target as it was. Used by every way of laying out
+//! (layers, crane archives, plain trees).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{make_writable, remove_tree, settle_dir};
+
+/// Runs `write` on a temporary sibling of `target_dir`, then moves what it
+/// wrote into place. When `write` fails, the target is left as it was.
+pub fn stage<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
+    let target = resolve_target(target_dir)?;
+    let parent = target
+        .parent()
+        .expect("an absolute path below / has a parent");
+    std::fs::create_dir_all(parent).at(parent)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.unpack-"))
+        .tempdir_in(parent)
+        .at(parent)?;
+    let result = write(staging.path())?;
+    install(staging, &target)?;
+    Ok(result)
+}
+
+/// The absolute target, following a symlink at the target itself (users
+/// point target/ elsewhere), refusing anything but a directory.
+fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
+    let target = std::path::absolute(target_dir).at(target_dir)?;
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => target.canonicalize().at(&target),
+        Ok(_) => Err(Error::bad_input(&target, "exists and is not a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target),
+        Err(e) => Err(Error::io(&target, e)),
+    }
+}
+
+/// Moves the laid-out tree to `target`: a rename when there is nothing
+/// there, otherwise a merge in which staged entries replace existing ones.
+fn install(staging: tempfile::TempDir, target: &Path) -> Result<()> {
+    if target.exists() {
+        merge(staging.path(), target)?;
+        return settle_dir(target, 0o755);
+    }
+    settle_dir(staging.path(), 0o755)?;
+    std::fs::rename(staging.path(), target).at(target)?;
+    // Renamed away: nothing is left for the guard to clean up.
+    let _ = staging.keep();
+    Ok(())
+}
+
+fn merge(from: &Path, into: &Path) -> Result<()> {
+    make_writable(into)?;
+    for item in std::fs::read_dir(from).at(from)? {
+        let item = item.at(from)?;
+        let source = item.path();
+        let dest = into.join(item.file_name());
+        let source_is_dir = item.file_type().at(&source)?.is_dir();
+        let dest_meta = std::fs::symlink_metadata(&dest).ok();
+        let dest_is_dir = dest_meta.as_ref().is_some_and(|m| m.is_dir());
+        if source_is_dir && dest_is_dir {
+            let mode = std::fs::symlink_metadata(&source)
+                .at(&source)?
+                .permissions()
+                .mode();
+            merge(&source, &dest)?;
+            settle_dir(&dest, mode)?;
+            continue;
+        }
+        if dest_is_dir {
+            remove_tree(&dest)?;
+        } else if source_is_dir && dest_meta.is_some() {
+            std::fs::remove_file(&dest).at(&dest)?;
+        }
+        std::fs::rename(&source, &dest).at(&dest)?;
+    }
+    Ok(())
+}
