@@ -49,6 +49,7 @@ let
         inherit (lib) PATH;
         cargoVendorDir = vendor;
         cargoInherit = lib.cargoInherit;
+        cargoInheritHooks = ../nix/lib/hooks.sh;
         cargoExtraArgs = args;
         cargoCommands = commands.${kind};
         src = builtins.path { name = "${pname}-source"; path = src; };

@@ -40,6 +40,8 @@ if [ "$print_vendor" = 1 ]; then vendor "$workspace"; exit 0; fi
 
 # shellcheck source=sandbox.sh
 source "$root/nix/sandbox.sh"
+# shellcheck source=json.sh
+source "$root/nix/json.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 args=(--arg src "$workspace" --arg vendor "$(vendor "$workspace")" --arg cargoInheritVendor "$(vendor "$root")"
@@ -48,9 +50,8 @@ printf '%-30s %8s %8s %8s %12s  %s\n' derivation inherit cargo install "stored b
 for attr in "${attrs[@]}"; do
   out=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr" "${args[@]}")
   report="$out/cargo-inherit-report.json"
-  # One line of JSON with plain fields: sed is enough to read it.
-  field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$report"; }
-  units=$(sed -n 's/.*"rebuilt":{"units":\([0-9]*\).*/\1/p' "$report")
+  field() { json_at "$report" "$1"; }
+  units=$(field rebuilt.units)
   printf '%-30s %8s %8s %8s %12s  %s\n' "$(basename "$out" | cut -d- -f2-)" "$(field inherit_seconds)" \
     "$(field cargo_seconds)" "$(field install_seconds)" "$(field stored_bytes)" "$units"
   echo "$attr=$out" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"

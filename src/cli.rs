@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::blobstore::Settings;
 use crate::error::Result;
 use crate::pack::PackOptions;
-use crate::{explain, inherit, plain};
+use crate::{explain, inherit, plain, report};
 
 #[derive(Parser)]
 #[command(
@@ -107,10 +107,12 @@ enum Command {
     Pack(Pack),
     /// Lay a plain target tree from the store out with symlinks for immutable
     /// artifacts and writable copies for the rest (use with cargo-inherit-rustc).
+    /// Other artifacts (a layer, crane archives) are unpacked.
     Link(LayOut),
     /// Lay a layer (with all its parents) out into a target directory. FROM
     /// may also be a crane use-zstd output (target.tar.zst and its .prev
-    /// chain) or a plain tree (crane use-symlink, pack --format plain).
+    /// chain), a plain tree (crane use-symlink, pack --format plain), or a
+    /// cargo-inherit derivation's output holding either in layer/.
     Unpack(LayOut),
     /// Write the full tree of a layer as OUT/target.tar.zst, for crane to inherit.
     Export {
@@ -153,6 +155,29 @@ enum Command {
         deny: bool,
         #[arg(last = true)]
         cargo_args: Vec<OsString>,
+    },
+    /// Copy stdin to stdout without cargo's fingerprint log (what `explain`
+    /// reads), as `explain -- CARGO_ARGS` shows cargo's stderr.
+    #[command(hide = true)]
+    FilterLog,
+    /// Print the JSON report of a Nix derivation (what the hooks write to
+    /// $out/cargo-inherit-report.json).
+    #[command(hide = true)]
+    Report {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        inherit_seconds: f64,
+        #[arg(long)]
+        cargo_seconds: f64,
+        #[arg(long)]
+        install_seconds: f64,
+        /// The layer the derivation packed, if it did.
+        #[arg(long)]
+        layer: PathBuf,
+        /// The output of `rebuilt --json`, if cargo ran.
+        #[arg(long)]
+        rebuilt: PathBuf,
     },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
@@ -222,6 +247,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             &l.from,
             &l.target_dir,
             l.workspace.as_deref(),
+            &l.store,
         )?),
         Command::Export { from, out } => {
             let archive = crate::export::export(&from, &out)?;
@@ -256,6 +282,26 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             print_report(&explained.explanation, json, true);
             explained.verdict(deny)?;
         }
+        Command::Report {
+            name,
+            inherit_seconds,
+            cargo_seconds,
+            install_seconds,
+            layer,
+            rebuilt,
+        } => {
+            let seconds = report::Seconds {
+                inherit: inherit_seconds,
+                cargo: cargo_seconds,
+                install: install_seconds,
+            };
+            let report = report::report(&name, seconds, &layer, &rebuilt)?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).expect("reports serialise")
+            );
+        }
+        Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
         Command::Inspect { layer, json } => {
             print_report(&crate::inspect::inspect(&layer)?, json, true);
         }

@@ -4,7 +4,7 @@
 
 use std::fs::{File, Permissions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use filetime::FileTime;
@@ -110,4 +110,22 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
     serde_json::from_slice(&text)
         .map(Some)
         .map_err(|e| Error::bad_input(path, format!("not {what}: {e}")))
+}
+
+/// Bytes below `dir` as `du --bytes` counts them: every entry's apparent
+/// size (directories and symlinks included), each hard-linked file once.
+pub fn apparent_size(dir: &Path) -> Result<u64> {
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    for item in walkdir::WalkDir::new(dir).follow_links(false) {
+        let item = item.map_err(|e| Error::io(dir, e.into()))?;
+        let meta = item
+            .metadata()
+            .map_err(|e| Error::io(item.path(), e.into()))?;
+        if meta.nlink() > 1 && !meta.is_dir() && !seen.insert((meta.dev(), meta.ino())) {
+            continue;
+        }
+        total += meta.len();
+    }
+    Ok(total)
 }

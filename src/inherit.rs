@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::artifacts::Artifacts;
+use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::error::Result;
 use crate::plain::LinkReport;
@@ -25,14 +25,16 @@ pub enum How {
     Linked(LinkReport),
 }
 
-/// Lays `from` out as writable files. `store` is the Nix store, into which
-/// a crane use-symlink tree's symlinks point: they stand for the files.
+/// Lays `from` (artifacts, or a derivation output holding them) out as
+/// writable files. `store` is the Nix store, into which a crane use-symlink
+/// tree's symlinks point: they stand for the files.
 pub fn unpack(
     from: &Path,
     target: &Path,
     workspace: Option<&Path>,
     store: &Path,
 ) -> Result<Inherited> {
+    let from = &artifacts::locate(from);
     let how = match Artifacts::detect(from)? {
         Artifacts::Layer => How::Unpacked(crate::unpack::unpack(from, target, workspace)?),
         Artifacts::CraneArchives(archives) => How::Extracted {
@@ -49,8 +51,19 @@ pub fn unpack(
     })
 }
 
-/// Lays a plain tree `from` out with symlinks into the store.
-pub fn link(from: &Path, target: &Path, workspace: Option<&Path>) -> Result<Inherited> {
+/// Lays a plain tree `from` out with symlinks into the store; artifacts
+/// that are no tree (a layer, crane's archives) have nothing to link to and
+/// are unpacked instead.
+pub fn link(
+    from: &Path,
+    target: &Path,
+    workspace: Option<&Path>,
+    store: &Path,
+) -> Result<Inherited> {
+    let from = &artifacts::locate(from);
+    if !matches!(Artifacts::detect(from)?, Artifacts::PlainTree) {
+        return unpack(from, target, workspace, store);
+    }
     let report = crate::plain::link(from, target, workspace)?;
     Ok(Inherited {
         target: target.to_path_buf(),

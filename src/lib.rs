@@ -33,7 +33,7 @@
 //! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
 //! `skeleton`. Readers: `staging`, `crane`, `plain`, `artifacts`,
 //! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
-//! `rebuilt`, `explain`. Top: `cli`.
+//! `rebuilt`, `report`, `explain`. Top: `cli`.
 
 mod artifacts;
 mod blobstore;
@@ -57,6 +57,7 @@ mod paths;
 mod plain;
 mod pool;
 mod rebuilt;
+mod report;
 mod scan;
 mod skeleton;
 mod split;

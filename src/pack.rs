@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::artifacts::Artifacts;
+use crate::artifacts::{self, Artifacts};
 use crate::blobstore::{self, NewBlob, Settings};
 use crate::bytes::human_bytes;
 use crate::error::{Error, IoContext, Result};
@@ -46,7 +46,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let parents = options
         .parents
         .iter()
-        .map(|p| std::path::absolute(p).at(p))
+        .map(|p| std::path::absolute(artifacts::locate(p)).at(p))
         .collect::<Result<Vec<_>>>()?;
     let (layers, foreign_parents) = split_parents(parents)?;
     let chain = Chain::open_parents(&options.out, &layers)?;

@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Rebuilt {
     /// Compiler artifacts that were not fresh.
     pub units: usize,

@@ -1,8 +1,10 @@
 # Builds cargo-inherit itself from its vendored workspace with the host toolchain.
 set -euo pipefail
+# shellcheck source=hooks.sh
+source "$cargoInheritHooks"
 export HOME="$NIX_BUILD_TOP/home" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
 mkdir -p "$HOME" "$CARGO_HOME"
-printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "%s"\n' "$cargoVendorDir" > "$CARGO_HOME/config.toml"
+cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
 cp -r "$src" source && chmod -R u+w source && cd source
 cargo build --release --locked --offline --workspace --bins
 mkdir -p "$out/bin"

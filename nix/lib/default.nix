@@ -32,6 +32,7 @@ let
       inherit system PATH;
       builder = "/bin/bash";
       args = [ ./build-cargo-inherit.sh ];
+      cargoInheritHooks = ./hooks.sh;
       src = builtins.path {
         name = "cargo-inherit-source";
         path = ../..;
@@ -53,9 +54,10 @@ let
         builder = "/bin/bash";
         args = [ "-c" ''
           set -euo pipefail
+          source ${./hooks.sh}
           export HOME="$NIX_BUILD_TOP" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
           mkdir -p "$CARGO_HOME"
-          printf '[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "%s"\n' "$cargoVendorDir" > "$CARGO_HOME/config.toml"
+          cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
           ${tool}/bin/cargo-inherit skeleton "$src" "$out"
         '' ];
         src = cleanSource "${pname}-source" src;

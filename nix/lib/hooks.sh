@@ -25,6 +25,19 @@ cargoInheritNow() { date +%s.%N; }
 cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }
 cargoInheritTool() { "$cargoInherit/bin/cargo-inherit" "$@"; }
 
+# Cargo's config for vendored crates, offline: the one place it is written
+# (the skeleton, cargo-inherit's own build and crane's emulation use it too).
+cargoInheritVendorConfig() { # VENDOR_DIR CONFIG_FILE
+  cat > "$2" <<CONFIG
+[source.crates-io]
+replace-with = "vendored"
+[source.vendored]
+directory = "$1"
+[net]
+offline = true
+CONFIG
+}
+
 cargoInheritConfigure() {
   # The same paths in every derivation: fingerprints hold absolute paths.
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$NIX_BUILD_TOP/source/target}"
@@ -32,14 +45,7 @@ cargoInheritConfigure() {
     export HOME="$NIX_BUILD_TOP/home"
     export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
     mkdir -p "$HOME" "$CARGO_HOME"
-    cat > "$CARGO_HOME/config.toml" <<CONFIG
-[source.crates-io]
-replace-with = "vendored"
-[source.vendored]
-directory = "$cargoVendorDir"
-[net]
-offline = true
-CONFIG
+    cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
   fi
   # Every layer of a chain uses the wrapper: build scripts see RUSTC_WRAPPER
   # and some rerun when it changes.
@@ -65,34 +71,18 @@ cargoInheritInherit() {
   cargoInheritInheritSeconds=0
   [ -n "${cargoInheritArtifacts:-}" ] || return 0
   cargoInheritSource="$PWD"
-  local start from; start=$(cargoInheritNow)
-  from="$cargoInheritArtifacts"
-  if [ -e "$from/layer" ]; then from="$from/layer"; fi
+  local start verb; start=$(cargoInheritNow)
+  case "${cargoInheritStrategy:-layered}" in
+    layered) verb=unpack ;;
+    # link unpacks what holds no tree to link to (a layer, crane's archives).
+    symlink) verb=link ;;
+    *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
+  esac
   # --workspace: members edited since those artifacts (or built from dummy
   # sources, for crane's) are rebuilt, though their sources have the store's
   # mtime 1 like everything else.
-  case "${cargoInheritStrategy:-layered}" in
-    layered) cargoInheritTool unpack --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace . ;;
-    symlink)
-      # A crane archive has no tree to link to: unpack it instead.
-      if [ -d "$from/target" ]; then cargoInheritTool link --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace .
-      else cargoInheritTool unpack --from "$from" --target-dir "$CARGO_TARGET_DIR" --workspace .; fi ;;
-    *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
-  esac
+  cargoInheritTool "$verb" --from "$cargoInheritArtifacts" --target-dir "$CARGO_TARGET_DIR" --workspace .
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
-}
-
-# cargo's stderr without its fingerprint log, and without the "Caused by"
-# lines of the errors it logs for units never built before (what
-# `cargo-inherit explain -- ARGS` does with the stderr of the cargo it runs).
-cargoInheritWithoutFingerprintLog() {
-  awk '/cargo::core::compiler::fingerprint/ { next }
-    /^Caused by:$/ { held = ""; skip = 1; next }
-    skip && /^    / { next }
-    { skip = 0 }
-    /^$/ { held = held "\n"; next }
-    { printf "%s", held; held = ""; print; fflush() }
-    END { printf "%s", held }'
 }
 
 cargoInheritRunCargo() {
@@ -108,18 +98,29 @@ cargoInheritRunCargo() {
     # shellcheck disable=SC2086 # commands and extra args are word lists
     CARGO_LOG=cargo::core::compiler::fingerprint=info RUST_LIB_BACKTRACE=0 \
       cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} 2>&1 >> "$log" \
-      | tee -a "$fingerprints" | cargoInheritWithoutFingerprintLog >&2
+      | tee -a "$fingerprints" | cargoInheritTool filter-log >&2
   done
   cargoInheritCargoSeconds=$(cargoInheritSince "$start")
-  cargoInheritTool rebuilt --log "$log" --workspace . --json > "$NIX_BUILD_TOP/rebuilt.json"
-  cat "$NIX_BUILD_TOP/rebuilt.json" >&2
-  if [ -n "${cargoInheritArtifacts:-}" ] && ! grep -q '"dependencies":\[\]' "$NIX_BUILD_TOP/rebuilt.json"; then
-    local deny=()
-    if [ "${cargoInheritDenyDeps:-0}" = 1 ]; then deny=(--deny); fi
-    cargoInheritTool explain --log "$fingerprints" --workspace . "${deny[@]}" > "$NIX_BUILD_TOP/explain.txt" \
-      || { cat "$NIX_BUILD_TOP/explain.txt" >&2; return 1; }
-    cat "$NIX_BUILD_TOP/explain.txt" >&2
+  cargoInheritCheckRebuilt "$log" "$fingerprints"
+}
+
+# Reports the units cargo compiled; when artifacts were inherited and a
+# dependency compiled anyway, `explain` says why (and fails with denyDeps).
+cargoInheritCheckRebuilt() { # CARGO_JSON_LOG FINGERPRINT_LOG
+  local rebuilt="$NIX_BUILD_TOP/rebuilt.json" inherited=()
+  if [ -n "${cargoInheritArtifacts:-}" ]; then inherited=(--deny-deps); fi
+  # rebuilt prints its report before its verdict: no report means it failed.
+  if cargoInheritTool rebuilt --log "$1" --workspace . --json "${inherited[@]}" > "$rebuilt" 2> "$rebuilt.err"; then
+    cat "$rebuilt" >&2
+    return 0
   fi
+  [ -s "$rebuilt" ] || { cat "$rebuilt.err" >&2; return 1; }
+  cat "$rebuilt" >&2
+  local deny=()
+  if [ "${cargoInheritDenyDeps:-0}" = 1 ]; then deny=(--deny); fi
+  cargoInheritTool explain --log "$2" --workspace . "${deny[@]}" > "$NIX_BUILD_TOP/explain.txt" \
+    || { cat "$NIX_BUILD_TOP/explain.txt" >&2; return 1; }
+  cat "$NIX_BUILD_TOP/explain.txt" >&2
 }
 
 cargoInheritInstall() {
@@ -127,14 +128,10 @@ cargoInheritInstall() {
   mkdir -p "$out"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
-    local parent="${cargoInheritArtifacts:-}"
-    if [ -e "$parent/layer" ]; then parent="$parent/layer"; fi
     # A layer reads what a crane output holds from it (either mode); a plain
-    # tree can link only into another tree (ours or crane's use-symlink).
-    if [ -n "$parent" ] && { [ "${cargoInheritStrategy:-layered}" = layered ] || [ -d "$parent/target" ]; }; then
-      args+=(--parent "$parent")
-    fi
-    # A skeleton's members are dummies; otherwise record the members'
+    # tree links only into another tree (pack passes the others over).
+    if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts"); fi
+  # A skeleton's members are dummies; otherwise record the members'
     # sources (crane's dummy sources included: they differ from the real ones).
     if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
       args+=(--skeleton "$(cargoInheritSourceDir)")
@@ -155,9 +152,7 @@ cargoInheritInstall() {
       -exec cp {} "$out/bin/" \;
   fi
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
-  local stored=0
-  if [ -d "$out/layer" ]; then stored=$(du -sb --apparent-size "$out/layer" | cut -f1); fi
-  printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"stored_bytes":%s,"rebuilt":%s}\n' \
-    "${name:-?}" "${cargoInheritInheritSeconds:-0}" "${cargoInheritCargoSeconds:-0}" "$(cargoInheritSince "$start")" \
-    "$stored" "$(cat "$NIX_BUILD_TOP/rebuilt.json" 2> /dev/null || echo null)" > "$out/cargo-inherit-report.json"
+  cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
+    --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
+    --layer "$out/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" > "$out/cargo-inherit-report.json"
 }

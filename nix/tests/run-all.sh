@@ -13,13 +13,15 @@ fail() { failed=$((failed + 1)); echo "FAILED: $*"; }
 
 # shellcheck source=../sandbox.sh
 source "$root/nix/sandbox.sh"
+# shellcheck source=../json.sh
+source "$root/nix/json.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 cargo build -q --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
 ci="$root/target/debug/cargo-inherit"
-stored() { "$ci" inspect --json "$1/layer" | sed -n 's/.*"stored_bytes": \([0-9]*\).*/\1/p' | head -1; }
-deps_of() { sed -n 's/.*"dependencies":\[\([^]]*\)\].*/\1/p' "$1/cargo-inherit-report.json"; }
-members_of() { sed -n 's/.*"members":\[\([^]]*\)\].*/\1/p' "$1/cargo-inherit-report.json"; }
+stored() { json_at <("$ci" inspect --json "$1/layer") layers.0.stored_bytes; }
+deps_of() { json_at "$1/cargo-inherit-report.json" rebuilt.dependencies; }
+members_of() { json_at "$1/cargo-inherit-report.json" rebuilt.members; }
 
 check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
   local fixture="$1" strategy="$2" name="$1/$2" attr out deps_bytes
@@ -109,7 +111,7 @@ stdenv_hook() {
 }
 if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build 2> /dev/null) && stdenv_hook "$build" > "$work/log" 2>&1; then
   deps=$("$ci" rebuilt --log "$work/stdenv/cargo.json" --workspace "$work/stdenv/source" --json)
-  if [ -f "$work/stdenv/out/layer/manifest.json" ] && [[ "$deps" == *'"dependencies":[]'* ]]; then
+  if [ -f "$work/stdenv/out/layer/manifest.json" ] && [ -z "$(json_at <(echo "$deps") dependencies)" ]; then
     pass "the stdenv setup hook inherits and packs: $deps"
   else fail "stdenv setup hook: $deps"; fi
   # Packing is deterministic: the same tree packed again at the level asked

@@ -122,31 +122,60 @@ fn run_cargo(args: &[OsString], workspace: &Path) -> Result<(String, bool)> {
 /// cargo's stderr without the log lines (and the causes of the errors
 /// it logs for units never built before).
 pub fn without_fingerprint_log(stderr: &str) -> String {
-    let mut kept = String::new();
-    // Blank lines wait for the next line: before "Caused by:" they go too.
-    let mut held = String::new();
-    let mut in_cause = false;
-    for line in stderr.lines() {
+    let mut filter = LogFilter::default();
+    let mut kept: String = stderr.lines().filter_map(|l| filter.line(l)).collect();
+    kept += &filter.finish();
+    kept
+}
+
+/// Copies `input` to `output` line by line without the fingerprint log,
+/// flushing each line: a build log shows cargo's progress as it happens.
+pub fn filter_log(input: impl std::io::BufRead, mut output: impl std::io::Write) -> Result<()> {
+    let stdin = Path::new("<stdin>");
+    let stdout = Path::new("<stdout>");
+    let mut filter = LogFilter::default();
+    for line in input.split(b'\n') {
+        let line = line.at(stdin)?;
+        if let Some(kept) = filter.line(&String::from_utf8_lossy(&line)) {
+            output.write_all(kept.as_bytes()).at(stdout)?;
+            output.flush().at(stdout)?;
+        }
+    }
+    output.write_all(filter.finish().as_bytes()).at(stdout)
+}
+
+/// The state of filtering a log: blank lines wait for the next line, since
+/// before "Caused by:" they go too.
+#[derive(Default)]
+struct LogFilter {
+    held: String,
+    in_cause: bool,
+}
+
+impl LogFilter {
+    /// What to print for `line` (with a newline), if anything.
+    fn line(&mut self, line: &str) -> Option<String> {
         if line.contains("cargo::core::compiler::fingerprint") {
-            continue;
+            return None;
         }
         if line == "Caused by:" {
-            (held, in_cause) = (String::new(), true);
-            continue;
+            (self.held, self.in_cause) = (String::new(), true);
+            return None;
         }
-        if in_cause && line.starts_with("    ") {
-            continue;
+        if self.in_cause && line.starts_with("    ") {
+            return None;
         }
-        in_cause = false;
+        self.in_cause = false;
         if line.is_empty() {
-            held.push('\n');
-            continue;
+            self.held.push('\n');
+            return None;
         }
-        kept += &std::mem::take(&mut held);
-        kept += line;
-        kept.push('\n');
+        Some(std::mem::take(&mut self.held) + line + "\n")
     }
-    kept + &held
+
+    fn finish(self) -> String {
+        self.held
+    }
 }
 
 /// (name, version) of each workspace member.
@@ -329,6 +358,12 @@ mod tests {
         assert_eq!(
             without_fingerprint_log(stderr),
             "   Compiling a v1.0.0\nwarning: unused\n\n    Finished\n"
+        );
+        let mut streamed = Vec::new();
+        filter_log(stderr.as_bytes(), &mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            without_fingerprint_log(stderr)
         );
     }
 }

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{plain_root, SHARED_FILE, SOURCES_FILE};
+use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::classify::is_immutable_artifact;
 use crate::error::{IoContext, Result};
 use crate::fsutil::{create_empty_dir, write_json, MTIME};
+use crate::manifest::MANIFEST_FILE;
 use crate::paths::is_within;
 use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::{members, skeleton, units};
@@ -36,10 +38,7 @@ pub fn pack_plain(
     skeleton: Option<&Path>,
     workspace: Option<&Path>,
 ) -> Result<PlainReport> {
-    let parents = parents
-        .iter()
-        .map(|p| plain_root(p))
-        .collect::<Result<Vec<_>>>()?;
+    let parents = parent_trees(parents)?;
     let mut nodes = scan(target_dir)?;
     if let Some(dir) = skeleton {
         let members = skeleton::read_info(dir)?.members;
@@ -77,6 +76,22 @@ impl fmt::Display for PlainReport {
             human_bytes(self.copied_bytes),
         )
     }
+}
+
+/// The trees of `parents` a plain tree can link into (a derivation's
+/// output is looked into for its artifacts); layers and crane's archives
+/// hold no tree and are passed over.
+fn parent_trees(parents: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut trees = Vec::new();
+    for parent in parents {
+        let at = artifacts::locate(parent);
+        match Artifacts::detect(&at)? {
+            Artifacts::CraneArchives(_) => {}
+            Artifacts::Layer if at.join(MANIFEST_FILE).exists() => {}
+            _ => trees.push(plain_root(&at)?),
+        }
+    }
+    Ok(trees)
 }
 
 /// Writes the tree; returns the report and the mutable files linked to a parent.

@@ -1,0 +1,45 @@
+//! The report every Nix derivation of a chain writes beside its outputs
+//! (`$out/cargo-inherit-report.json`): seconds spent inheriting, running
+//! cargo and installing, the bytes its layer stores, the units cargo rebuilt.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::fsutil::{apparent_size, read_json};
+use crate::rebuilt::Rebuilt;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub inherit_seconds: f64,
+    pub cargo_seconds: f64,
+    pub install_seconds: f64,
+    /// Bytes below the layer directory, 0 when the derivation packed none.
+    pub stored_bytes: u64,
+    /// From `rebuilt --json`; None when cargo did not get to run.
+    pub rebuilt: Option<Rebuilt>,
+}
+
+/// Seconds spent in each step, in the order the hooks run them.
+pub struct Seconds {
+    pub inherit: f64,
+    pub cargo: f64,
+    pub install: f64,
+}
+
+pub fn report(name: &str, seconds: Seconds, layer: &Path, rebuilt: &Path) -> Result<Report> {
+    let stored_bytes = match layer.exists() {
+        true => apparent_size(layer)?,
+        false => 0,
+    };
+    Ok(Report {
+        name: name.to_string(),
+        inherit_seconds: seconds.inherit,
+        cargo_seconds: seconds.cargo,
+        install_seconds: seconds.install,
+        stored_bytes,
+        rebuilt: read_json(rebuilt, "a report of `cargo-inherit rebuilt --json`")?,
+    })
+}
