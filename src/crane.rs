@@ -99,6 +99,9 @@ fn extract(archive: &Path, root: &Path) -> Result<usize> {
             continue;
         }
         let dest = root.join(&rel);
+        // Before anything is removed or created for this entry: a symlink
+        // an earlier entry (or archive) laid out must not lead it outside.
+        check_inside(root, &rel, archive)?;
         let kind = entry.header().entry_type();
         if !kind.is_dir() {
             replace_with_nothing(&dest)?;
@@ -132,7 +135,17 @@ fn extract(archive: &Path, root: &Path) -> Result<usize> {
                         "a hard link to the archive's root",
                     ));
                 };
-                std::fs::hard_link(root.join(linked), &dest).at(&dest)?;
+                check_inside(root, &linked, archive)?;
+                let original = root.join(&linked);
+                if !std::fs::symlink_metadata(&original).is_ok_and(|m| m.is_file()) {
+                    let reason = format!(
+                        "entry {} is a hard link to {}, which is no file laid out before it",
+                        rel.display(),
+                        linked.display()
+                    );
+                    return Err(Error::bad_input(archive, reason));
+                }
+                std::fs::hard_link(original, &dest).at(&dest)?;
             }
             other => {
                 let reason = format!(
@@ -186,6 +199,31 @@ fn strip_target(path: &Path, archive: &Path) -> Result<Option<PathBuf>> {
         return Err(Error::bad_input(archive, reason));
     }
     Ok((!rest.as_os_str().is_empty()).then_some(rest))
+}
+
+/// Refuses `rel` when a directory it lies in, inside `root`, is anything but
+/// a directory: a symlink there would carry the write outside the tree.
+fn check_inside(root: &Path, rel: &Path, archive: &Path) -> Result<()> {
+    let mut at = root.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                let reason = format!(
+                    "entry {} lies under {}, which is not a directory (a symlink would lead \
+                     outside the target)",
+                    rel.display(),
+                    at.strip_prefix(root).expect("below its root").display()
+                );
+                return Err(Error::bad_input(archive, reason));
+            }
+            // Missing directories are created as real ones.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&at, e)),
+        }
+    }
+    Ok(())
 }
 
 /// What a later archive replaces goes first, whatever it was.
