@@ -61,8 +61,30 @@ impl Layer {
         self.blobs
             .read_exact_at(&mut buffers.packed, frame.offset)
             .map_err(|e| corrupt(format!("cannot read it: {e}")))?;
+        // The frame's own header says what it expands to: a manifest that
+        // claims more is caught before memory is asked for it.
+        match zstd::zstd_safe::get_frame_content_size(&buffers.packed) {
+            Ok(Some(size)) if size == frame.raw_length => {}
+            Ok(Some(size)) => {
+                return Err(corrupt(format!(
+                    "its header says it expands to {size} bytes, the manifest says {}",
+                    frame.raw_length
+                )))
+            }
+            Ok(None) | Err(_) => {
+                return Err(corrupt("it has no zstd frame header with its size".into()))
+            }
+        }
         buffers.raw.clear();
-        buffers.raw.reserve(frame.raw_length as usize);
+        buffers
+            .raw
+            .try_reserve_exact(frame.raw_length as usize)
+            .map_err(|e| {
+                corrupt(format!(
+                    "it expands to {} bytes, more than this machine can hold in memory ({e})",
+                    frame.raw_length
+                ))
+            })?;
         let decompressor = match &mut buffers.decompressor {
             Some(d) => d,
             empty => {

@@ -182,6 +182,45 @@ fn blob_whose_hash_does_not_match() {
 }
 
 #[test]
+fn a_consistent_claim_of_a_terabyte() {
+    // Entry, blob and frame all agree on 1 TB: only the frame's own zstd
+    // header knows better. This aborted on a failed allocation before.
+    let case = Case::new();
+    const TB: u64 = 1 << 40;
+    case.edit_manifest("layer", |m| {
+        let blob = m["blobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["size"] == 30_000)
+            .unwrap()
+            .clone();
+        for entry in m["entries"].as_array_mut().unwrap() {
+            if entry["hash"] == blob["hash"] {
+                entry["size"] = TB.into();
+            }
+        }
+        for b in m["blobs"].as_array_mut().unwrap() {
+            if b["hash"] == blob["hash"] {
+                b["size"] = TB.into();
+                b["offset"] = 0.into();
+            }
+        }
+        let frame = blob["frame"].as_u64().unwrap() as usize;
+        m["frames"][frame]["raw_length"] = TB.into();
+    });
+    case.unpack_fails(
+        "layer",
+        &[
+            s(&case.path("layer")),
+            "blobs.zst is corrupt",
+            "its header says it expands to",
+            &TB.to_string(),
+        ],
+    );
+}
+
+#[test]
 fn path_that_is_a_file_and_a_directory() {
     let case = Case::new();
     case.edit_manifest("layer", |m| {
