@@ -11,6 +11,11 @@ use crate::fsutil::{make_writable, remove_tree, settle_dir};
 
 /// Runs `write` on a temporary sibling of `target_dir`, then moves what it
 /// wrote into place. When `write` fails, the target is left as it was.
+///
+/// The directory holding the target is locked meanwhile: a second run for
+/// a target there waits, so a target is never the mix of two runs. Under
+/// that lock no live run owns a staging directory of this target, so any
+/// found is what a killed run left, and is removed first.
 pub fn stage<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
     let target = resolve_target(target_dir)?;
     let parent = target
@@ -21,13 +26,37 @@ pub fn stage<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Re
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let prefix = format!(".{name}.unpack-");
+    let _lock = lock_dir(parent)?;
+    remove_abandoned(parent, &prefix)?;
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.unpack-"))
+        .prefix(&prefix)
         .tempdir_in(parent)
         .at(parent)?;
     let result = write(staging.path())?;
     install(staging, &target)?;
     Ok(result)
+}
+
+/// An exclusive lock on `dir`, held until the file is dropped (or the
+/// process dies, which is what makes its staging directories abandoned).
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let handle = std::fs::File::open(dir).at(dir)?;
+    handle.lock().at(dir)?;
+    Ok(handle)
+}
+
+/// Removes staging directories named `prefix*` in `dir`.
+fn remove_abandoned(dir: &Path, prefix: &str) -> Result<()> {
+    for item in std::fs::read_dir(dir).at(dir)? {
+        let item = item.at(dir)?;
+        let abandoned = item.file_name().to_string_lossy().starts_with(prefix)
+            && item.file_type().at(item.path())?.is_dir();
+        if abandoned {
+            remove_tree(&item.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// The absolute target, following a symlink at the target itself (users
