@@ -59,7 +59,8 @@ pub fn unpack_archives(
     target_dir: &Path,
     workspace: Option<&Path>,
 ) -> Result<usize> {
-    stage(target_dir, |root| {
+    let newest = archives.last().expect("a chain holds an archive");
+    stage(target_dir, newest, None, |root| {
         let entries = extract_chain(archives, root)?;
         if let Some(dir) = workspace {
             drop_member_units(root, dir)?;

@@ -82,6 +82,20 @@ pub enum Error {
 
     #[error("{}: {reason}", path.display())]
     BadInput { path: PathBuf, reason: String },
+
+    #[error(
+        "no space left on the device of {} while laying out {} (at entry {entry:?}): {}{} bytes \
+         free there; the target is as it was",
+        target.display(), from.display(),
+        needed.map(|n| format!("{n} bytes needed in all, ")).unwrap_or_default(), free
+    )]
+    NoSpace {
+        target: PathBuf,
+        from: PathBuf,
+        entry: String,
+        needed: Option<u64>,
+        free: u64,
+    },
 }
 
 impl Error {

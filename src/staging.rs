@@ -16,7 +16,15 @@ use crate::fsutil::{make_writable, remove_tree, settle_dir};
 /// a target there waits, so a target is never the mix of two runs. Under
 /// that lock no live run owns a staging directory of this target, so any
 /// found is what a killed run left, and is removed first.
-pub fn stage<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Result<R> {
+///
+/// `from` (what is laid out) and `needed` (the bytes it writes, when known)
+/// go into the error when the disk fills up.
+pub fn stage<R>(
+    target_dir: &Path,
+    from: &Path,
+    needed: Option<u64>,
+    write: impl FnOnce(&Path) -> Result<R>,
+) -> Result<R> {
     let target = resolve_target(target_dir)?;
     let parent = target
         .parent()
@@ -33,9 +41,36 @@ pub fn stage<R>(target_dir: &Path, write: impl FnOnce(&Path) -> Result<R>) -> Re
         .prefix(&prefix)
         .tempdir_in(parent)
         .at(parent)?;
-    let result = write(staging.path())?;
+    let result = write(staging.path()).map_err(|e| {
+        let out_of_space = matches!(&e, Error::Io { source, .. }
+            if source.raw_os_error() == Some(nix::libc::ENOSPC));
+        match e {
+            Error::Io { path, .. } if out_of_space => Error::NoSpace {
+                entry: relative(&path, staging.path()),
+                free: free_bytes(parent),
+                target: target.clone(),
+                from: from.to_path_buf(),
+                needed,
+            },
+            other => other,
+        }
+    })?;
     install(staging, &target)?;
     Ok(result)
+}
+
+/// `path` below `root`, as an entry of the tree.
+fn relative(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy().into_owned()
+}
+
+/// Bytes an unprivileged writer may still use on the filesystem of `dir`
+/// (0 when that cannot be told).
+fn free_bytes(dir: &Path) -> u64 {
+    nix::sys::statvfs::statvfs(dir)
+        .map(|s| s.blocks_available() * s.fragment_size())
+        .unwrap_or(0)
 }
 
 /// An exclusive lock on `dir`, held until the file is dropped (or the

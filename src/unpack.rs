@@ -37,7 +37,10 @@ pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Resul
     chain.drop_units(&stale);
     let plan = Plan::new(&chain)?;
     let trees = ForeignTrees::open(&chain, plan.foreign_parents())?;
-    stage(target_dir, |root| plan.write(&chain, &trees, root))
+    let needed = plan.jobs.iter().map(|(_, job)| job.bytes()).sum();
+    stage(target_dir, from, Some(needed), |root| {
+        plan.write(&chain, &trees, root)
+    })
 }
 
 /// Where a job's content comes from: a layer and what in it holds the blobs.

@@ -369,3 +369,72 @@ fn interrupted_pack_never_looks_like_a_layer() {
         }
     }
 }
+
+/// A tmpfs of `size` mounted at `dir`, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status();
+        status
+            .is_ok_and(|s| s.success())
+            .then(|| Tmpfs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_names_the_target_the_layer_and_the_bytes() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    for i in 0..3u8 {
+        let content: Vec<u8> = (0..1_000_000u32).map(|x| (x % 241) as u8 ^ i).collect();
+        write(&p(&format!("tree/release/deps/lib{i}.rlib")), &content);
+    }
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&p("tree")),
+        "--out",
+        s(&p("layer")),
+    ]);
+    let Some(_disk) = Tmpfs::mount(&p("small"), "1m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN)");
+        return;
+    };
+    let target = p("small/target");
+    write(&target.join("debug/mine"), b"the user's own file");
+    let before = snapshot(&p("small"));
+    let stderr = fails(&[
+        "unpack",
+        "--from",
+        s(&p("layer")),
+        "--target-dir",
+        s(&target),
+    ]);
+    for needle in [
+        "no space left",
+        s(&target),
+        s(&p("layer")),
+        "release/deps/lib",
+        "3000000 bytes needed in all",
+        "bytes free there",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+    assert_eq!(
+        snapshot(&p("small")),
+        before,
+        "the target or its directory changed"
+    );
+}

@@ -64,7 +64,7 @@ fn lay_out_plain(
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
     let shared = read_shared(from)?;
-    stage(target_dir, |root| {
+    stage(target_dir, from, None, |root| {
         write_tree(&nodes, root, &placement, &shared)
     })
 }
