@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use zstd::zstd_safe::CParameter;
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{BlobId, BlobRef, Frame};
+use crate::manifest::{BlobId, BlobRef, Frame, MAX_FRAME};
 use crate::pool::Pool;
 
 /// A blob to store: `size` bytes at `offset` of the file it was hashed from.
@@ -32,16 +32,19 @@ pub struct Settings {
     pub frame_size: u64,
 }
 
-/// Splits sources, in the order given, into frames of about `frame_size` raw
-/// bytes. Sources are keyed by group; a frame is only closed between groups,
-/// so the parts of one crate's files are decompressed together.
+/// Splits sources, in the order given, into frames of about `frame_size`
+/// (and at most `MAX_FRAME`) raw bytes. Sources are keyed by group; below
+/// `MAX_FRAME` a frame is only closed between groups, so the parts of one
+/// crate's files are decompressed together.
 pub fn plan_frames(sources: Vec<(String, NewBlob)>, frame_size: u64) -> Vec<Vec<NewBlob>> {
     let mut frames = Vec::new();
     let mut current = Vec::new();
     let mut bytes = 0;
     let mut group = String::new();
     for (key, source) in sources {
-        if bytes >= frame_size && key != group {
+        // A crate's files stay together, unless that would pass MAX_FRAME.
+        let full = bytes >= frame_size && key != group;
+        if !current.is_empty() && (full || bytes + source.size > MAX_FRAME) {
             frames.push(std::mem::take(&mut current));
             bytes = 0;
         }

@@ -67,7 +67,8 @@ struct Pack {
     /// zstd level.
     #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
     level: i32,
-    /// Raw bytes per independent zstd frame.
+    /// Raw bytes per independent zstd frame (a frame never holds more
+    /// than 256 MiB).
     #[arg(long, default_value_t = 64 << 20)]
     frame_size: u64,
     /// The skeleton (from `skeleton`) the tree was built from: its members'

@@ -1,5 +1,7 @@
 //! The first pass over a tree: the blake3 of every file, and of the parts
-//! an rlib splits into around the rmeta it embeds.
+//! it is stored as: an rlib's around the rmeta it embeds, and pieces of at
+//! most `MAX_BLOB` bytes of anything larger, so that no frame (and no job
+//! of pack or unpack) has to hold a whole large file in memory.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -9,7 +11,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::error::{IoContext, Result};
-use crate::manifest::BlobId;
+use crate::manifest::{BlobId, MAX_BLOB};
 use crate::pool::Pool;
 use crate::scan::{Node, NodeKind};
 use crate::split;
@@ -20,6 +22,9 @@ pub struct Hashed {
     pub whole: BlobId,
     /// Empty unless the file is stored as several blobs.
     pub parts: Vec<Span>,
+    /// For an rlib split around its rmeta: that rmeta's hash, and the parts
+    /// to fall back on when it turns out not to be the sibling's.
+    split: Option<(BlobId, Vec<Span>)>,
 }
 
 /// A part of a file and where it sits in that file.
@@ -76,8 +81,10 @@ pub fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
         };
         let rmeta = hashes[sibling].as_ref().map(|h| h.whole);
         if let Some(h) = hashes[i].as_mut() {
-            if h.parts.get(1).map(|p| p.hash) != rmeta {
-                h.parts.clear();
+            if let Some((embedded, unsplit)) = h.split.take() {
+                if Some(embedded) != rmeta {
+                    h.parts = unsplit;
+                }
             }
         }
     }
@@ -93,24 +100,87 @@ pub fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
 }
 
 fn hash_file(path: &Path, rmeta_len: Option<u64>, buf: &mut Vec<u8>) -> Result<Hashed> {
+    match rmeta_len {
+        Some(len) => hash_rlib(path, len, buf),
+        None => hash_streamed(path, buf),
+    }
+}
+
+/// An rlib is read whole to find the rmeta it embeds.
+fn hash_rlib(path: &Path, rmeta_len: u64, buf: &mut Vec<u8>) -> Result<Hashed> {
     buf.clear();
     File::open(path)
         .and_then(|mut f| f.read_to_end(buf))
         .at(path)?;
     let whole = BlobId::of(buf);
-    let parts = match rmeta_len.and_then(|len| split::embedded_rmeta(buf, len)) {
-        Some(rmeta) => [0..rmeta.start, rmeta.clone(), rmeta.end..buf.len()]
-            .into_iter()
-            .filter(|r| !r.is_empty())
-            .map(|r| Span {
-                hash: BlobId::of(&buf[r.clone()]),
-                offset: r.start as u64,
-                size: r.len() as u64,
-            })
-            .collect(),
-        None => Vec::new(),
+    let unsplit = whole_or_pieces(pieces(buf, 0..buf.len()));
+    let Some(rmeta) = split::embedded_rmeta(buf, rmeta_len) else {
+        return Ok(Hashed {
+            whole,
+            parts: unsplit,
+            split: None,
+        });
     };
-    Ok(Hashed { whole, parts })
+    let parts = [0..rmeta.start, rmeta.clone(), rmeta.end..buf.len()]
+        .into_iter()
+        .flat_map(|r| pieces(buf, r))
+        .collect();
+    Ok(Hashed {
+        whole,
+        parts,
+        split: Some((BlobId::of(&buf[rmeta]), unsplit)),
+    })
+}
+
+/// Any other file is read `MAX_BLOB` bytes at a time.
+fn hash_streamed(path: &Path, buf: &mut Vec<u8>) -> Result<Hashed> {
+    let mut file = File::open(path).at(path)?;
+    let mut whole = blake3::Hasher::new();
+    let mut parts: Vec<Span> = Vec::new();
+    let mut offset = 0;
+    loop {
+        buf.clear();
+        let read = (&mut file).take(MAX_BLOB).read_to_end(buf).at(path)?;
+        whole.update(buf);
+        parts.extend(pieces(buf, 0..read).into_iter().map(|p| Span {
+            offset: offset + p.offset,
+            ..p
+        }));
+        offset += read as u64;
+        if (read as u64) < MAX_BLOB {
+            break;
+        }
+    }
+    Ok(Hashed {
+        whole: BlobId(*whole.finalize().as_bytes()),
+        parts: whole_or_pieces(parts),
+        split: None,
+    })
+}
+
+/// A file that fits in one piece is stored as its whole blob: no parts.
+fn whole_or_pieces(mut parts: Vec<Span>) -> Vec<Span> {
+    if parts.len() == 1 {
+        parts.clear();
+    }
+    parts
+}
+
+/// `range` of `buf` cut into spans of at most `MAX_BLOB` bytes; none when
+/// the range is empty.
+fn pieces(buf: &[u8], range: std::ops::Range<usize>) -> Vec<Span> {
+    let step = MAX_BLOB as usize;
+    (range.start..range.end)
+        .step_by(step)
+        .map(|start| {
+            let end = (start + step).min(range.end);
+            Span {
+                hash: BlobId::of(&buf[start..end]),
+                offset: start as u64,
+                size: (end - start) as u64,
+            }
+        })
+        .collect()
 }
 
 impl Hashed {

@@ -17,6 +17,13 @@ pub const VERSION: u32 = 1;
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const BLOBS_FILE: &str = "blobs.zst";
 
+/// The largest blob: bigger files are stored in parts (see `hashing`).
+pub const MAX_BLOB: u64 = 64 << 20;
+
+/// The most raw bytes one frame holds. What a job of unpack (or pack) keeps
+/// in memory is bounded by it, whatever a manifest claims.
+pub const MAX_FRAME: u64 = 256 << 20;
+
 /// The blake3 of a file's content; identifies a blob across layers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BlobId(pub [u8; 32]);
@@ -351,6 +358,17 @@ impl Manifest {
     fn check_blobs(&self, layer: &Path) -> Result<()> {
         let mut expected_offset = 0;
         for (index, frame) in self.frames.iter().enumerate() {
+            let bound = zstd::zstd_safe::compress_bound(MAX_FRAME as usize) as u64;
+            if frame.raw_length > MAX_FRAME || frame.length > bound {
+                return Err(Error::CorruptFrame {
+                    layer: layer.to_path_buf(),
+                    frame: index,
+                    reason: format!(
+                        "it claims {} bytes ({} compressed); a frame holds at most {MAX_FRAME}",
+                        frame.raw_length, frame.length
+                    ),
+                });
+            }
             if frame.offset != expected_offset {
                 return Err(Error::CorruptFrame {
                     layer: layer.to_path_buf(),
