@@ -3,7 +3,7 @@
 //! symlink into /nix/store without following it, which writing in place
 //! cannot do.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -57,13 +57,16 @@ impl Redirect {
         Redirect { moved, ..self }.with_replacements()
     }
 
-    /// Where a file rustc wrote under the temporary directory belongs.
+    /// Where a file rustc wrote under the temporary directory belongs; None
+    /// for anything else, `..` included: rustc's messages name the files,
+    /// and nothing they say may move a file out of `--out-dir`.
     fn real_path(&self, written: &Path) -> Option<PathBuf> {
         if let Some((_, real)) = self.moved.iter().find(|(temp, _)| temp == written) {
             return Some(real.clone());
         }
         let rel = written.strip_prefix(self.temp.path()).ok()?;
-        Some(self.out_dir.join(rel))
+        let inside = rel.components().all(|c| matches!(c, Component::Normal(_)));
+        inside.then(|| self.out_dir.join(rel))
     }
 
     /// Puts an output rustc announced in place now, since cargo starts
@@ -173,4 +176,24 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
         to: to.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_below_the_private_directory_are_placed() {
+        let out = tempfile::tempdir().unwrap();
+        let redirect = Redirect::new(out.path()).unwrap();
+        let temp = redirect.temp().to_path_buf();
+        assert_eq!(
+            redirect.real_path(&temp.join("libx.rmeta")),
+            Some(out.path().join("libx.rmeta"))
+        );
+        for escape in ["../../outside", "sub/../../../outside", "../x"] {
+            assert_eq!(redirect.real_path(&temp.join(escape)), None, "{escape}");
+        }
+        assert_eq!(redirect.real_path(Path::new("/etc/passwd")), None);
+    }
 }
