@@ -268,6 +268,14 @@ impl Manifest {
                     None => return Err(bad(path, format!("its directory {dir:?} is not listed"))),
                 }
             }
+            if let Entry::Dir { mode, .. } | Entry::File { mode, .. } = entry {
+                if mode & !0o777 != 0 {
+                    let reason = format!(
+                        "mode {mode:o} has bits beyond rwx (setuid, setgid, sticky or a file type)"
+                    );
+                    return Err(bad(path, reason));
+                }
+            }
             kinds.insert(path, entry);
             previous = Some(path);
         }
@@ -485,6 +493,28 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_setuid_and_other_bits_beyond_rwx() {
+        let file = |mode| Entry::File {
+            path: "x".into(),
+            mode,
+            size: 0,
+            hash: BlobId::of(b""),
+            link: None,
+            parts: vec![],
+        };
+        check(vec![file(0o755)]).unwrap();
+        for mode in [0o4755, 0o2755, 0o1777, 0o100644] {
+            let err = check(vec![file(mode)]).unwrap_err().to_string();
+            assert!(err.contains("beyond rwx") && err.contains("\"x\""), "{err}");
+        }
+        let dir = Entry::Dir {
+            path: "d".into(),
+            mode: 0o2775,
+        };
+        assert!(check(vec![dir]).is_err());
     }
 
     #[test]
