@@ -12,7 +12,10 @@ command -v rsync > /dev/null || missing+=(rsync)
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}" > /dev/null; fi
 
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo test --workspace --locked
+# Each cargo-fuzz target briefly, from the seed corpus (installs cargo-fuzz).
+bash scripts/fuzz.sh 20
 # Real sandboxed Nix builds of every fixture's chain (installs Nix if missing).
 bash nix/tests/run-all.sh

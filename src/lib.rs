@@ -46,6 +46,9 @@ mod explain;
 mod export;
 mod foreign;
 mod fsutil;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hashing;
 mod inherit;
 mod inspect;
