@@ -3,12 +3,12 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{BlobId, Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::manifest::{BlobId, Manifest, BLOBS_FILE, MANIFEST_FILE, MAX_MANIFEST};
 use crate::paths::is_within;
 
 pub struct Layer {
@@ -20,7 +20,7 @@ pub struct Layer {
 impl Layer {
     pub fn open(path: &Path) -> Result<Layer> {
         let manifest_path = path.join(MANIFEST_FILE);
-        let text = match std::fs::read(&manifest_path) {
+        let file = match File::open(&manifest_path) {
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 return Err(Error::NotALayer {
                     path: path.to_path_buf(),
@@ -28,6 +28,17 @@ impl Layer {
             }
             other => other.at(&manifest_path)?,
         };
+        let mut text = Vec::new();
+        // One byte more than allowed tells a manifest that is too large.
+        file.take(MAX_MANIFEST + 1)
+            .read_to_end(&mut text)
+            .at(&manifest_path)?;
+        if text.len() as u64 > MAX_MANIFEST {
+            return Err(Error::bad_input(
+                &manifest_path,
+                format!("larger than the {MAX_MANIFEST} bytes a manifest may have"),
+            ));
+        }
         let manifest = Manifest::parse(path, &text)?;
         let blobs_path = path.join(BLOBS_FILE);
         let blobs = File::open(&blobs_path).at(&blobs_path)?;

@@ -20,6 +20,10 @@ pub const BLOBS_FILE: &str = "blobs.zst";
 /// The largest blob: bigger files are stored in parts (see `hashing`).
 pub const MAX_BLOB: u64 = 64 << 20;
 
+/// The largest `manifest.json` read: about 300,000 entries (a 294-crate
+/// release target's is 0.8 MB), so that parsing one is bounded too.
+pub const MAX_MANIFEST: u64 = 64 << 20;
+
 /// The most raw bytes one frame holds. What a job of unpack (or pack) keeps
 /// in memory is bounded by it, whatever a manifest claims.
 pub const MAX_FRAME: u64 = 256 << 20;

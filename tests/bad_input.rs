@@ -234,6 +234,29 @@ fn claim_size(case: &Case, size: u64) {
 }
 
 #[test]
+fn a_manifest_of_millions_of_entries() {
+    // 65 MiB of entries: refused by its size before it is parsed.
+    let case = Case::new();
+    let path = case.path("layer/manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let entry =
+        r#"{"kind":"dir","path":"release/dddddddddddddddddddddddddddddddddddddddd","mode":493},"#;
+    let entries = entry.repeat((65 << 20) / entry.len());
+    std::fs::write(
+        &path,
+        text.replacen(r#""entries":["#, &format!(r#""entries":[{entries}"#), 1),
+    )
+    .unwrap();
+    case.unpack_fails(
+        "layer",
+        &[
+            s(&path),
+            "larger than the 67108864 bytes a manifest may have",
+        ],
+    );
+}
+
+#[test]
 fn path_that_is_a_file_and_a_directory() {
     let case = Case::new();
     case.edit_manifest("layer", |m| {
