@@ -78,22 +78,53 @@ pub fn remove_tree(dir: &Path) -> Result<()> {
     std::fs::remove_dir_all(dir).at(dir)
 }
 
-/// Makes sure `dir` exists and is empty, refusing to write over anything.
-/// Returns whether it had to be created.
-pub fn create_empty_dir(dir: &Path) -> Result<bool> {
-    match std::fs::read_dir(dir) {
-        Ok(mut listing) => match listing.next() {
-            Some(_) => Err(Error::bad_input(
+/// An output directory claimed for writing: empty (or made empty of what a
+/// killed writer left), and locked until this is dropped.
+pub struct OutDir {
+    /// Whether the directory had to be created.
+    pub created: bool,
+    _lock: File,
+}
+
+/// Claims `dir` for a writer that creates the names matched by `partial`
+/// before its output is complete. A second writer fails at once. Under the
+/// lock, a directory holding only such names is what a killed writer left:
+/// they are removed. Anything else in it is refused, never written over.
+pub fn claim_out_dir(dir: &Path, partial: impl Fn(&str) -> bool) -> Result<OutDir> {
+    let created = match std::fs::create_dir(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).at(dir).map(|()| true)?
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let lock = File::open(dir).at(dir)?;
+    if let Err(e) = lock.try_lock() {
+        let reason = format!("another process is writing into it ({e})");
+        return Err(Error::bad_input(dir, reason));
+    }
+    let mut left = Vec::new();
+    for item in std::fs::read_dir(dir).at(dir)? {
+        let item = item.at(dir)?;
+        if !partial(&item.file_name().to_string_lossy()) {
+            return Err(Error::bad_input(
                 dir,
                 "exists and is not empty; refusing to write over it",
-            )),
-            None => Ok(false),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).at(dir).map(|()| true)
+            ));
         }
-        Err(e) => Err(Error::io(dir, e)),
+        left.push(item.path());
     }
+    for path in left {
+        match std::fs::symlink_metadata(&path).at(&path)?.is_dir() {
+            true => remove_tree(&path)?,
+            false => std::fs::remove_file(&path).at(&path)?,
+        }
+    }
+    Ok(OutDir {
+        created,
+        _lock: lock,
+    })
 }
 
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

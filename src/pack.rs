@@ -12,7 +12,7 @@ use crate::blobstore::{self, NewBlob, Settings};
 use crate::bytes::human_bytes;
 use crate::error::{Error, IoContext, Result};
 use crate::foreign::ForeignIndex;
-use crate::fsutil::create_empty_dir;
+use crate::fsutil::{claim_out_dir, OutDir};
 use crate::hashing::{hash_files, Hashed, Span};
 use crate::layer::Chain;
 use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
@@ -266,14 +266,15 @@ fn group_key(rel: &str) -> String {
 /// manifest into place; dropped before that, it removes what it wrote.
 struct NewLayer {
     dir: PathBuf,
-    created_dir: bool,
+    claim: OutDir,
     blobs: File,
     committed: bool,
 }
 
 impl NewLayer {
     fn create(dir: &Path) -> Result<NewLayer> {
-        let created_dir = create_empty_dir(dir)?;
+        // What a killed pack leaves: frames, and the manifest's temporary file.
+        let claim = claim_out_dir(dir, |name| name == BLOBS_FILE || name.starts_with(".tmp"))?;
         let blobs_path = dir.join(BLOBS_FILE);
         let blobs = File::options()
             .write(true)
@@ -282,7 +283,7 @@ impl NewLayer {
             .at(&blobs_path)?;
         Ok(NewLayer {
             dir: dir.to_path_buf(),
-            created_dir,
+            claim,
             blobs,
             committed: false,
         })
@@ -309,7 +310,7 @@ impl Drop for NewLayer {
         }
         // Best effort: the error that got us here is the one worth reporting.
         let _ = std::fs::remove_file(self.dir.join(BLOBS_FILE));
-        if self.created_dir {
+        if self.claim.created {
             let _ = std::fs::remove_dir(&self.dir);
         }
     }

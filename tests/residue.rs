@@ -1,6 +1,7 @@
 //! What a killed or concurrent run leaves: a later unpack removes the
-//! staging directories of killed runs, and two unpacks into one target at
-//! once give the tree of one, not a mix.
+//! staging directories of killed runs, a later pack what a killed pack left
+//! in its output; two unpacks into one target at once give the tree of one,
+//! not a mix, and a second pack into one output fails at once.
 
 mod common;
 
@@ -122,4 +123,118 @@ fn two_unpacks_at_once_both_succeed_with_one_tree() {
         assert_eq!(staging_dirs(&w.join("out")), Vec::<String>::new());
         assert_eq!(snapshot(&w.join("out/target")), snapshot(&w.join("tree")));
     }
+}
+
+fn pack(work: &Path, out: &str, format: &str) -> std::process::Output {
+    cargo_inherit(&[
+        "pack",
+        "--target-dir",
+        s(&work.join("tree")),
+        "--out",
+        s(&work.join(out)),
+        "--format",
+        format,
+    ])
+}
+
+#[test]
+fn a_pack_writes_over_what_a_killed_pack_left_and_nothing_else() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    packed(w);
+    write(&w.join("again/blobs.zst"), b"half a frame");
+    write(&w.join("again/.tmpXy12Z"), b"half a manifest");
+    write(
+        &w.join("plain/.target.partial-Ab12/release/x"),
+        b"half a tree",
+    );
+    write(&w.join("plain/cargo-inherit-shared.json"), b"[]");
+    for (out, format) in [("again", "layered"), ("plain", "plain")] {
+        let output = pack(w, out, format);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let target = w.join("out/target");
+    ok(&[
+        "unpack",
+        "--from",
+        s(&w.join("again")),
+        "--target-dir",
+        s(&target),
+    ]);
+    assert_eq!(snapshot(&target), snapshot(&w.join("tree")));
+    assert!(!w.join("plain/.target.partial-Ab12").exists());
+    // A complete layer, or anything else, is still never written over.
+    for (out, format) in [("again", "layered"), ("plain", "plain")] {
+        let output = pack(w, out, format);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("refusing to write over it"),
+            "{out}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_pack_killed_while_writing_is_mended_by_the_next() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    packed(w);
+    let killed_while_writing = (1..40).any(|step| {
+        let _ = std::fs::remove_dir_all(w.join("again"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+            .args([
+                "pack",
+                "--level",
+                "9",
+                "--target-dir",
+                s(&w.join("tree")),
+                "--out",
+            ])
+            .arg(w.join("again"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(25 * step));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        w.join("again/blobs.zst").exists() && !w.join("again/manifest.json").exists()
+    });
+    assert!(killed_while_writing, "no kill landed while writing");
+    let output = pack(w, "again", "layered");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let target = w.join("out/target");
+    ok(&[
+        "unpack",
+        "--from",
+        s(&w.join("again")),
+        "--target-dir",
+        s(&target),
+    ]);
+    assert_eq!(snapshot(&target), snapshot(&w.join("tree")));
+}
+
+#[test]
+fn a_pack_into_a_directory_another_is_writing_fails_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    packed(w);
+    std::fs::create_dir(w.join("busy")).unwrap();
+    let held = std::fs::File::open(w.join("busy")).unwrap();
+    held.lock().unwrap();
+    let output = pack(w, "busy", "layered");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another process is writing into it"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(w.join("busy")).unwrap().count(), 0);
 }

@@ -14,7 +14,7 @@ use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::classify::is_immutable_artifact;
 use crate::error::{IoContext, Result};
-use crate::fsutil::{create_empty_dir, write_json, MTIME};
+use crate::fsutil::{claim_out_dir, write_json, MTIME};
 use crate::manifest::MANIFEST_FILE;
 use crate::paths::is_within;
 use crate::scan::{dir_paths, scan, Node, NodeKind};
@@ -28,6 +28,9 @@ pub struct PlainReport {
     pub shared_with_parents: usize,
     pub copied_bytes: u64,
 }
+
+/// Where the tree is written before it is complete.
+const PARTIAL_PREFIX: &str = ".target.partial-";
 
 /// With `skeleton`, the fingerprints of its members' units are left out, so
 /// that `link` makes cargo rebuild them from the real sources.
@@ -45,10 +48,13 @@ pub fn pack_plain(
         let units = units::units_of(dir_paths(&nodes), &members);
         nodes.retain(|n| !is_within(&n.rel, &units));
     }
-    create_empty_dir(out)?;
+    // What a killed pack leaves: a partial tree, and the records beside it.
+    let _claim = claim_out_dir(out, |name| {
+        name.starts_with(PARTIAL_PREFIX) || name == SHARED_FILE || name == SOURCES_FILE
+    })?;
     // Only a complete tree is renamed to OUT/target.
     let partial = tempfile::Builder::new()
-        .prefix(".target.partial-")
+        .prefix(PARTIAL_PREFIX)
         .tempdir_in(out)
         .at(out)?;
     let (mut report, shared) = write_tree(&nodes, partial.path(), &parents)?;
