@@ -124,7 +124,14 @@ enum Command {
     },
     /// Write a copy of the workspace at SRC with dummy sources for every
     /// member target, to build all dependencies and nothing else.
-    Skeleton { src: PathBuf, out: PathBuf },
+    Skeleton {
+        src: PathBuf,
+        out: PathBuf,
+        /// A path below the workspace root to copy as it is (a file the
+        /// build reads beyond manifests, lockfile and .cargo/); repeatable.
+        #[arg(long)]
+        keep: Vec<PathBuf>,
+    },
     /// Count the units a cargo run compiled, from its --message-format=json log.
     Rebuilt {
         #[arg(long)]
@@ -254,8 +261,8 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             let archive = crate::export::export(&from, &out)?;
             say(&format_args!("wrote {}", archive.display()));
         }
-        Command::Skeleton { src, out } => {
-            let info = crate::skeleton::skeleton(&src, &out)?;
+        Command::Skeleton { src, out, keep } => {
+            let info = crate::skeleton::skeleton(&src, &out, &keep)?;
             let members = info.members.len();
             say(&format_args!(
                 "wrote a skeleton of {members} members into {}",

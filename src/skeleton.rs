@@ -1,11 +1,14 @@
 //! `skeleton`: a copy of a workspace that builds every dependency and none
-//! of the workspace's own code: the same manifests, lockfile and cargo
-//! config, dummy sources for every target of every member. Path dependencies
-//! outside the workspace are real dependencies and are copied whole.
+//! of the workspace's own code: the same manifests, lockfile and toolchain
+//! file, the whole `.cargo/` directory (its config and whatever the config
+//! names there, a `build.rustc` script say), dummy sources for every target
+//! of every member, and the files the caller asks to keep. Path
+//! dependencies outside the workspace are real dependencies and are copied
+//! whole.
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use cargo_metadata::{Metadata, Package, Target, TargetKind};
 use serde::{Deserialize, Serialize};
@@ -22,22 +25,33 @@ pub struct SkeletonInfo {
     pub members: BTreeSet<String>,
 }
 
-/// Files at the workspace root that steer the build and must come along.
+/// Files and directories at the workspace root that steer the build and
+/// must come along.
 const ROOT_FILES: &[&str] = &[
     "Cargo.lock",
-    ".cargo/config.toml",
-    ".cargo/config",
+    ".cargo",
     "rust-toolchain",
     "rust-toolchain.toml",
 ];
 
-pub fn skeleton(src: &Path, out: &Path) -> Result<SkeletonInfo> {
+/// `keep`: more paths below the workspace root to copy as they are.
+pub fn skeleton(src: &Path, out: &Path, keep: &[PathBuf]) -> Result<SkeletonInfo> {
     let metadata = crate::workspace::metadata(src, true)?;
     let root = metadata.workspace_root.as_std_path().to_path_buf();
-    for file in ROOT_FILES {
-        let from = root.join(file);
-        if from.is_file() {
-            copy(&from, &out.join(file))?;
+    let kept = keep.iter().map(PathBuf::as_path);
+    for rel in ROOT_FILES.iter().map(Path::new).chain(kept) {
+        let below_root = rel.components().all(|c| matches!(c, Component::Normal(_)));
+        if !below_root {
+            return Err(Error::bad_input(rel, "not a path below the workspace root"));
+        }
+        let from = root.join(rel);
+        if from.exists() {
+            copy_tree(&from, &root, out)?;
+        } else if keep.iter().any(|k| k == rel) {
+            return Err(Error::bad_input(
+                &from,
+                "asked to keep it, but it does not exist",
+            ));
         }
     }
     copy(&root.join("Cargo.toml"), &out.join("Cargo.toml"))?;
@@ -111,12 +125,19 @@ fn copy_package(package: &Package, root: &Path, out: &Path) -> Result<()> {
         .parent()
         .expect("a manifest has a directory")
         .as_std_path();
-    for item in walkdir::WalkDir::new(dir) {
-        let item = item.map_err(|e| Error::io(dir, e.into()))?;
-        if item.file_type().is_file()
-            && !item.path().components().any(|c| c.as_os_str() == "target")
-        {
-            copy(item.path(), &relocate(item.path(), root, out)?)?;
+    copy_tree(dir, root, out)
+}
+
+/// Every file at or below `from` (but build output), from `root` into `out`.
+fn copy_tree(from: &Path, root: &Path, out: &Path) -> Result<()> {
+    for item in walkdir::WalkDir::new(from) {
+        let item = item.map_err(|e| Error::io(from, e.into()))?;
+        let dest = relocate(item.path(), root, out)?;
+        let build_output = dest
+            .strip_prefix(out)
+            .is_ok_and(|rel| rel.components().any(|c| c.as_os_str() == "target"));
+        if item.file_type().is_file() && !build_output {
+            copy(item.path(), &dest)?;
         }
     }
     Ok(())

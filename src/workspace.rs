@@ -11,7 +11,10 @@ use crate::error::{Error, Result};
 pub fn metadata(dir: &Path, dependencies: bool) -> Result<Metadata> {
     let manifest = dir.join("Cargo.toml");
     let mut command = MetadataCommand::new();
-    command.manifest_path(&manifest);
+    // From the workspace itself: cargo reads the `.cargo/config.toml` of
+    // the directory it runs in ([patch], source replacement), not the one
+    // beside the manifest.
+    command.manifest_path(&manifest).current_dir(dir);
     if dependencies {
         command.other_options(["--offline".to_string(), "--locked".to_string()]);
     } else {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::fixture::Project;
@@ -168,4 +169,52 @@ fn skeleton_of_a_read_only_single_package_workspace() {
         "fn main() {}\n"
     );
     make_writable(&project.src);
+}
+
+/// A project whose `.cargo/config.toml` patches a crates.io crate to a local
+/// copy and names its own rustc script: the skeleton is made from another
+/// directory, keeps `.cargo/` whole and any path asked for, and refuses
+/// paths outside the workspace.
+#[test]
+fn skeleton_reads_the_projects_own_cargo_config() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config-patch");
+    let copied = std::process::Command::new("cp")
+        .args(["-r", s(&fixture), s(&src)])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    write(&src.join("notes/extra.txt"), b"read by a build script");
+    let out = work.path().join("skeleton");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+        .args(["skeleton", s(&src), s(&out), "--keep", "notes/extra.txt"])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rustc = std::fs::metadata(out.join(".cargo/tools/rustc")).unwrap();
+    assert!(
+        rustc.permissions().mode() & 0o111 != 0,
+        "the rustc script lost its x bit"
+    );
+    for kept in [
+        ".cargo/config.toml",
+        "local-itoa/src/lib.rs",
+        "notes/extra.txt",
+    ] {
+        assert!(out.join(kept).is_file(), "{kept} is not in the skeleton");
+    }
+    for (keep, needle) in [
+        ("../outside", "not a path below the workspace root"),
+        ("missing.txt", "asked to keep it, but it does not exist"),
+    ] {
+        let out = work.path().join(format!("skeleton-{}", keep.len()));
+        let stderr = fails(&["skeleton", s(&src), s(&out), "--keep", keep]);
+        assert!(stderr.contains(needle), "{keep}: {stderr}");
+    }
 }

@@ -46,7 +46,10 @@ let
 
   # The workspace with dummy sources, imported back into the store by
   # content: editing a member leaves it, and so the deps layer, unchanged.
-  skeleton = { pname, src, cargoVendorDir }:
+  # keep: paths below the workspace root the deps build reads besides the
+  # manifests, the lockfile and .cargo/ (kept whole), e.g. a file a build
+  # script of a member includes.
+  skeleton = { pname, src, cargoVendorDir, keep ? [ ] }:
     let
       drv = derivation {
         name = "${pname}-skeleton-build";
@@ -58,7 +61,7 @@ let
           export HOME="$NIX_BUILD_TOP" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
           mkdir -p "$CARGO_HOME"
           cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
-          ${tool}/bin/cargo-inherit skeleton "$src" "$out"
+          ${tool}/bin/cargo-inherit skeleton "$src" "$out" ${builtins.concatStringsSep " " (map (k: "--keep '${k}'") keep)}
         '' ];
         src = cleanSource "${pname}-source" src;
       };
@@ -108,10 +111,11 @@ rec {
 
   # Every dependency of the workspace, built from its skeleton, in the modes
   # later derivations need (check for clippy, test profile for tests).
-  depsOnly = args@{ pname, src, cargoVendorDir, ... }:
-    cargoDerivation ({ cargoCommands = "check --all-targets;build;test --no-run"; } // args // {
+  # skeletonKeep: see `skeleton`'s keep.
+  depsOnly = args@{ pname, src, cargoVendorDir, skeletonKeep ? [ ], ... }:
+    cargoDerivation ({ cargoCommands = "check --all-targets;build;test --no-run"; } // builtins.removeAttrs args [ "skeletonKeep" ] // {
       kind = "deps";
-      src = skeleton { inherit pname src cargoVendorDir; };
+      src = skeleton { inherit pname src cargoVendorDir; keep = skeletonKeep; };
       isSkeleton = true;
     });
 
