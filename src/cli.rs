@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::blobstore::Settings;
-use crate::error::Result;
+use crate::error::{IoContext, Result};
 use crate::pack::PackOptions;
-use crate::{explain, inherit, plain, report};
+use crate::{cargo_stdout, explain, inherit, plain, report};
 
 #[derive(Parser)]
 #[command(
@@ -186,6 +186,16 @@ enum Command {
         /// The output of `rebuilt --json`, if cargo ran.
         #[arg(long)]
         rebuilt: PathBuf,
+        /// cargo's stdout (JSON messages and test output), if cargo ran.
+        #[arg(long)]
+        cargo_log: PathBuf,
+    },
+    /// Append cargo's stdout (stdin) to LOG, and print on stderr what is
+    /// not one of cargo's JSON messages: a test harness's output.
+    #[command(hide = true)]
+    SplitStdout {
+        #[arg(long)]
+        log: PathBuf,
     },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
@@ -297,17 +307,26 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             install_seconds,
             layer,
             rebuilt,
+            cargo_log,
         } => {
             let seconds = report::Seconds {
                 inherit: inherit_seconds,
                 cargo: cargo_seconds,
                 install: install_seconds,
             };
-            let report = report::report(&name, seconds, &layer, &rebuilt)?;
+            let report = report::report(&name, seconds, &layer, &rebuilt, &cargo_log)?;
             println!(
                 "{}",
                 serde_json::to_string(&report).expect("reports serialise")
             );
+        }
+        Command::SplitStdout { log } => {
+            let file = std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(&log);
+            let file = std::io::BufWriter::new(file.at(&log)?);
+            cargo_stdout::split(std::io::stdin().lock(), file, std::io::stderr())?
         }
         Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
         Command::Inspect { layer, json } => {

@@ -33,11 +33,12 @@
 //! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
 //! `skeleton`. Readers: `staging`, `crane`, `plain`, `artifacts`,
 //! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
-//! `rebuilt`, `report`, `explain`. Top: `cli`.
+//! `rebuilt`, `cargo_stdout`, `report`, `explain`. Top: `cli`.
 
 mod artifacts;
 mod blobstore;
 mod bytes;
+mod cargo_stdout;
 mod classify;
 mod cli;
 mod crane;

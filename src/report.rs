@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::cargo_stdout::{tests, Tests};
+use crate::error::{IoContext, Result};
 use crate::fsutil::{apparent_size, read_json};
 use crate::rebuilt::Rebuilt;
 
@@ -20,6 +21,8 @@ pub struct Report {
     pub stored_bytes: u64,
     /// From `rebuilt --json`; None when cargo did not get to run.
     pub rebuilt: Option<Rebuilt>,
+    /// What test harnesses reported; None when no test ran.
+    pub tests: Option<Tests>,
 }
 
 /// Seconds spent in each step, in the order the hooks run them.
@@ -29,7 +32,14 @@ pub struct Seconds {
     pub install: f64,
 }
 
-pub fn report(name: &str, seconds: Seconds, layer: &Path, rebuilt: &Path) -> Result<Report> {
+/// `cargo_log` is cargo's stdout (`cargo_stdout::split` wrote it), if cargo ran.
+pub fn report(
+    name: &str,
+    seconds: Seconds,
+    layer: &Path,
+    rebuilt: &Path,
+    cargo_log: &Path,
+) -> Result<Report> {
     let stored_bytes = match layer.exists() {
         true => apparent_size(layer)?,
         false => 0,
@@ -41,5 +51,11 @@ pub fn report(name: &str, seconds: Seconds, layer: &Path, rebuilt: &Path) -> Res
         install_seconds: seconds.install,
         stored_bytes,
         rebuilt: read_json(rebuilt, "a report of `cargo-inherit rebuilt --json`")?,
+        tests: match cargo_log.is_file() {
+            true => tests(&String::from_utf8_lossy(
+                &std::fs::read(cargo_log).at(cargo_log)?,
+            )),
+            false => None,
+        },
     })
 }

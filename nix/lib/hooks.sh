@@ -18,7 +18,8 @@
 #   cargoInheritPackLayer   0: install no layer into $out/layer (default 1)
 #   cargoInheritPackLevel   zstd level of the layer (default 1; on the bench's 294-crate target
 #                           level 9 stored 15% fewer bytes for 6x the CPU: for binary caches)
-#   cargoInheritInstallBins 1: copy the profile's executables into $out/bin
+#   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
+#                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
 #   cargoInheritExportCrane 1: also write $out/target.tar.zst, for crane derivations to inherit
 
 cargoInheritNow() { date +%s.%N; }
@@ -93,12 +94,20 @@ cargoInheritRunCargo() {
   IFS=';' read -ra commands <<< "${cargoCommands:-build}"
   for command in "${commands[@]}"; do
     echo "cargo-inherit: cargo $command ${cargoExtraArgs:-}" >&2
-    # cargo's fingerprint log says why a unit was not fresh: kept for
-    # `explain`, left out of the build log.
+    # stdout: cargo's JSON messages go to the log; a test harness's output
+    # (results, failed assertions) to the build log as well, as it comes.
+    local stdout="$NIX_BUILD_TOP/cargo-stdout" splitter status=0
+    rm -f "$stdout" && mkfifo "$stdout"
+    cargoInheritTool split-stdout --log "$log" < "$stdout" &
+    splitter=$!
+    # stderr: cargo's fingerprint log says why a unit was not fresh: kept
+    # for `explain`, left out of the build log.
     # shellcheck disable=SC2086 # commands and extra args are word lists
     CARGO_LOG=cargo::core::compiler::fingerprint=info RUST_LIB_BACKTRACE=0 \
-      cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} 2>&1 >> "$log" \
-      | tee -a "$fingerprints" | cargoInheritTool filter-log >&2
+      cargo $command --locked --message-format=json-render-diagnostics ${cargoExtraArgs:-} 2>&1 > "$stdout" \
+      | tee -a "$fingerprints" | cargoInheritTool filter-log >&2 || status=$?
+    wait "$splitter" || status=$?
+    [ "$status" = 0 ] || return "$status"
   done
   cargoInheritCargoSeconds=$(cargoInheritSince "$start")
   cargoInheritCheckRebuilt "$log" "$fingerprints"
@@ -147,12 +156,16 @@ cargoInheritInstall() {
     local profile=debug
     case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
     mkdir -p "$out/bin"
-    # Executables only: proc-macros and cdylibs are executable .so files.
+    # Executables into bin/ (proc-macros and cdylibs are executable .so
+    # files: not those); static and dynamic libraries into lib/, as crane.
     find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
       -exec cp {} "$out/bin/" \;
+    local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
+    if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
   fi
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
     --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
-    --layer "$out/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" > "$out/cargo-inherit-report.json"
+    --layer "$out/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
+    > "$out/cargo-inherit-report.json"
 }

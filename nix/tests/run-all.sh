@@ -59,6 +59,13 @@ for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys sy
   done
 done
 
+# A failing test fails its derivation, and says why in the build log.
+if "$root/nix/run.sh" "$root/tests/fixtures/failing-test" layered deps test > "$work/log" 2>&1; then
+  fail "failing-test: the test derivation succeeded"
+elif grep -q "MARKER-assert" "$work/log" && grep -q "test result: FAILED. 0 passed; 1 failed" "$work/log"; then
+  pass "a failing test fails its derivation, its assertion message and result in the build log"
+else tail -30 "$work/log"; fail "failing-test: the assertion message is not in the build log"; fi
+
 # An edited member, and a changed lockfile.
 edited="$work/edited" relocked="$work/relocked"
 cp -r "$root/tests/fixtures/basic" "$edited"
