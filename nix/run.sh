@@ -4,7 +4,7 @@
 # every derivation.
 #
 #   nix/run.sh WORKSPACE_DIR [STRATEGY] [ATTR...]   (default: layered; deps build clippy test doc)
-#   nix/run.sh --print-vendor WORKSPACE_DIR         (vendor it, print where)
+#   nix/run.sh --print-vendor WORKSPACE_DIR         (vendor it, print it as a Nix expression for --arg)
 #
 # Installs Nix (Debian's nix-bin) when missing; vendors crates outside the
 # sandbox, cached under $CARGO_INHERIT_CACHE (default ~/.cache/cargo-inherit).
@@ -31,12 +31,27 @@ vendor() {
   if [ ! -d "$out" ]; then
     mkdir -p "$cache"
     (cd "$dir" && cargo vendor --locked --versioned-dirs -q "$out.tmp" > /dev/null)
+    # A workspace with no crates.io dependency vendors nothing.
+    mkdir -p "$out.tmp"
     mv "$out.tmp" "$out"
   fi
   echo "$out"
 }
 
-if [ "$print_vendor" = 1 ]; then vendor "$workspace"; exit 0; fi
+# The vendored crates added to the store once, as a Nix expression for
+# --arg: a path argument would be hashed into the store again by every
+# evaluation (seconds for cargo-inherit's own 83 MB).
+vendor_in_store() {
+  local dir stored
+  dir=$(vendor "$1")
+  if ! { [ -f "$dir.store" ] && stored=$(cat "$dir.store") && [ -e "$stored" ]; }; then
+    stored=$(nix-store --add "$dir")
+    echo "$stored" > "$dir.store"
+  fi
+  echo "builtins.storePath \"$stored\""
+}
+
+if [ "$print_vendor" = 1 ]; then vendor_in_store "$workspace"; exit 0; fi
 
 # shellcheck source=sandbox.sh
 source "$root/nix/sandbox.sh"
@@ -44,7 +59,7 @@ source "$root/nix/sandbox.sh"
 source "$root/nix/json.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
-args=(--arg src "$workspace" --arg vendor "$(vendor "$workspace")" --arg cargoInheritVendor "$(vendor "$root")"
+args=(--arg src "$workspace" --arg vendor "$(vendor_in_store "$workspace")" --arg cargoInheritVendor "$(vendor_in_store "$root")"
   --argstr strategy "$strategy" --argstr pname "$(basename "$workspace")")
 printf '%-30s %8s %8s %8s %12s  %s\n' derivation inherit cargo install "stored bytes" "units rebuilt"
 for attr in "${attrs[@]}"; do

@@ -46,12 +46,28 @@ check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
   done
 }
 
-for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws}; do
+# config-patch: what its own cargo config does (see its Cargo.toml).
+check_config_patch() { # STRATEGY
+  local name="config-patch/$1" attr out
+  declare -A outs
+  while IFS='=' read -r attr out; do outs[$attr]=$out; done < "$work/outputs"
+  if [ -f "${outs[build]}/lib/libffi.a" ] && [ -f "${outs[build]}/lib/libffi.so" ]; then
+    pass "$name installs its static and dynamic libraries: $(ls "${outs[build]}/lib" | tr '\n' ' ')"
+  else fail "$name installed no libraries: $(ls "${outs[build]}")"; fi
+  local log; log=$(nix-store --read-log "${outs[test]}")
+  if [[ "$log" == *"test result: ok. 1 passed"* ]] \
+    && [ "$(json_at "${outs[test]}/cargo-inherit-report.json" tests.passed)" = 1 ]; then
+    pass "$name test output is in the build log, and the report counts 1 passed"
+  else fail "$name test output: $(cat "${outs[test]}/cargo-inherit-report.json")"; fi
+}
+
+for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch}; do
   for strategy in layered symlink; do
     : > "$work/outputs"
     if CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then
       pass "$fixture/$strategy chain built, no dependency compiled after deps"
       check_chain "$fixture" "$strategy"
+      if [ "$fixture" = config-patch ]; then check_config_patch "$strategy"; fi
     else
       tail -40 "$work/log"
       fail "$fixture/$strategy chain"
