@@ -8,12 +8,12 @@ use std::path::Path;
 
 use common::*;
 
-/// One entry of a hand-made crane archive.
-enum Item<'a> {
-    Dir(&'a str),
-    File(&'a str, &'a [u8]),
-    Symlink(&'a str, &'a str),
-    HardLink(&'a str, &'a str),
+/// One entry of a hand-made crane archive: its path, and what it holds.
+enum Item {
+    Dir(&'static str),
+    File(&'static str, &'static [u8]),
+    Symlink(&'static str, String),
+    HardLink(&'static str, &'static str),
 }
 
 /// Writes `items` as crane's `OUT/target.tar.zst`; with `prev`, linked to
@@ -40,10 +40,11 @@ fn archive(out: &Path, items: &[Item], prev: Option<&Path>) {
                 header.set_size(content.len() as u64);
                 builder.append_data(&mut header, path, *content).unwrap();
             }
-            Item::Symlink(path, target) | Item::HardLink(path, target) => {
-                let kind = match item {
-                    Item::Symlink(..) => tar::EntryType::Symlink,
-                    _ => tar::EntryType::Link,
+            Item::Symlink(path, _) | Item::HardLink(path, _) => {
+                let (kind, target) = match item {
+                    Item::Symlink(_, target) => (tar::EntryType::Symlink, target.as_str()),
+                    Item::HardLink(_, target) => (tar::EntryType::Link, *target),
+                    _ => unreachable!(),
                 };
                 header.set_entry_type(kind);
                 header.set_size(0);
@@ -58,24 +59,35 @@ fn archive(out: &Path, items: &[Item], prev: Option<&Path>) {
     }
 }
 
-/// Every verb that reads crane archives fails on `from`, naming `archive`
-/// and `needle`; nothing outside changes, the target stays as it was, and
-/// no layer is left behind.
-fn refused_everywhere(work: &Path, from: &Path, archive: &Path, needle: &str) {
-    let outside = work.join("outside");
-    let target = work.join("target");
+/// The archives `chain` makes (oldest first, each given the path of a
+/// directory outside the target) are refused by every verb that reads
+/// crane archives, naming the newest and `needle`: nothing outside
+/// changes, the target stays as it was, no layer is left behind. Returns
+/// the work directory, for more checks.
+fn refused(needle: &str, chain: &[fn(&str) -> Vec<Item>]) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let (outside, target, layer) = (w.join("outside"), w.join("target"), w.join("layer"));
+    write(&outside.join("secret"), b"outside the target");
+    let mut prev = None;
+    for (i, items) in chain.iter().enumerate() {
+        let dir = w.join(format!("crane-{i}"));
+        archive(&dir, &items(s(&outside)), prev.as_deref());
+        prev = Some(dir);
+    }
+    let from = prev.expect("a chain of at least one archive");
+    let newest = from.join("target.tar.zst");
     write(&target.join("debug/mine"), b"the user's own file");
-    let (before_outside, before_target) = (snapshot(&outside), snapshot(&target));
-    let layer = work.join("layer");
+    let before = (snapshot(&outside), snapshot(&target));
     let runs: [&[&str]; 3] = [
-        &["unpack", "--from", s(from), "--target-dir", s(&target)],
-        &["link", "--from", s(from), "--target-dir", s(&target)],
+        &["unpack", "--from", s(&from), "--target-dir", s(&target)],
+        &["link", "--from", s(&from), "--target-dir", s(&target)],
         &[
             "pack",
             "--target-dir",
             s(&target),
             "--parent",
-            s(from),
+            s(&from),
             "--out",
             s(&layer),
         ],
@@ -83,141 +95,83 @@ fn refused_everywhere(work: &Path, from: &Path, archive: &Path, needle: &str) {
     for args in runs {
         let stderr = fails(args);
         assert!(
-            stderr.contains(s(archive)) && stderr.contains(needle),
+            stderr.contains(s(&newest)) && stderr.contains(needle),
             "{args:?}: {stderr}"
         );
-        assert_eq!(snapshot(&outside), before_outside, "{args:?} wrote outside");
-        assert_eq!(
-            snapshot(&target),
-            before_target,
-            "{args:?} changed the target"
-        );
+        assert_eq!(snapshot(&outside), before.0, "{args:?} wrote outside");
+        assert_eq!(snapshot(&target), before.1, "{args:?} changed the target");
         assert!(!layer.exists(), "{args:?} left a layer");
     }
-}
-
-fn outside_dir(work: &Path) -> String {
-    let outside = work.join("outside");
-    write(&outside.join("secret"), b"outside the target");
-    s(&outside).to_string()
+    work
 }
 
 #[test]
 fn a_file_under_a_symlink_to_an_outside_directory() {
-    let work = tempfile::tempdir().unwrap();
-    let outside = outside_dir(work.path());
-    let from = work.path().join("crane");
-    archive(
-        &from,
-        &[
-            Item::Dir("target/release"),
-            Item::Symlink("target/release/esc", &outside),
-            Item::File("target/release/esc/pwned", b"written outside"),
-        ],
-        None,
-    );
-    let archive = from.join("target.tar.zst");
-    refused_everywhere(
-        work.path(),
-        &from,
-        &archive,
+    let work = refused(
         "release/esc, which is not a directory",
+        &[|outside| {
+            vec![
+                Item::Dir("target/release"),
+                Item::Symlink("target/release/esc", outside.into()),
+                Item::File("target/release/esc/pwned", b"written outside"),
+            ]
+        }],
     );
     assert!(!work.path().join("outside/pwned").exists());
 }
 
 #[test]
 fn a_file_under_a_symlink_to_the_parent_directory() {
-    let work = tempfile::tempdir().unwrap();
-    outside_dir(work.path());
-    let from = work.path().join("crane");
-    archive(
-        &from,
-        &[
-            Item::Symlink("target/up", ".."),
-            Item::File("target/up/pwned", b"written beside the target"),
-        ],
-        None,
-    );
-    let archive = from.join("target.tar.zst");
-    refused_everywhere(
-        work.path(),
-        &from,
-        &archive,
+    refused(
         "under up, which is not a directory",
+        &[|_| {
+            vec![
+                Item::Symlink("target/up", "..".into()),
+                Item::File("target/up/pwned", b"written beside the target"),
+            ]
+        }],
     );
 }
 
 #[test]
 fn a_hard_link_through_a_symlink_to_an_outside_file() {
-    let work = tempfile::tempdir().unwrap();
-    let outside = outside_dir(work.path());
-    let from = work.path().join("crane");
-    archive(
-        &from,
-        &[
-            Item::Symlink("target/esc", &outside),
-            Item::HardLink("target/stolen", "target/esc/secret"),
-        ],
-        None,
-    );
-    let archive = from.join("target.tar.zst");
-    refused_everywhere(
-        work.path(),
-        &from,
-        &archive,
+    refused(
         "esc, which is not a directory",
+        &[|outside| {
+            vec![
+                Item::Symlink("target/esc", outside.into()),
+                Item::HardLink("target/stolen", "target/esc/secret"),
+            ]
+        }],
     );
 }
 
 #[test]
 fn a_hard_link_to_a_symlink_or_to_nothing() {
-    let work = tempfile::tempdir().unwrap();
-    let outside = outside_dir(work.path());
-    let from = work.path().join("crane");
-    let secret = format!("{outside}/secret");
-    archive(
-        &from,
-        &[
-            Item::Symlink("target/link", &secret),
-            Item::HardLink("target/stolen", "target/link"),
-        ],
-        None,
-    );
-    let archive = from.join("target.tar.zst");
-    refused_everywhere(
-        work.path(),
-        &from,
-        &archive,
+    refused(
         "which is no file laid out before it",
+        &[|outside| {
+            vec![
+                Item::Symlink("target/link", format!("{outside}/secret")),
+                Item::HardLink("target/stolen", "target/link"),
+            ]
+        }],
     );
 }
 
 #[test]
 fn a_later_archive_that_turns_a_directory_into_a_symlink() {
-    let work = tempfile::tempdir().unwrap();
-    let outside = outside_dir(work.path());
-    let first = work.path().join("crane-deps");
-    archive(
-        &first,
-        &[Item::Dir("target/d"), Item::File("target/d/f", b"deps")],
-        None,
-    );
-    let from = work.path().join("crane-build");
-    archive(
-        &from,
-        &[
-            Item::Symlink("target/d", &outside),
-            Item::File("target/d/pwned", b"written outside"),
-        ],
-        Some(&first),
-    );
-    let archive = from.join("target.tar.zst");
-    refused_everywhere(
-        work.path(),
-        &from,
-        &archive,
+    let work = refused(
         "under d, which is not a directory",
+        &[
+            |_| vec![Item::Dir("target/d"), Item::File("target/d/f", b"deps")],
+            |outside| {
+                vec![
+                    Item::Symlink("target/d", outside.into()),
+                    Item::File("target/d/pwned", b"written outside"),
+                ]
+            },
+        ],
     );
     assert!(!work.path().join("outside/pwned").exists());
 }
@@ -227,12 +181,12 @@ fn symlinks_that_lead_outside_are_laid_out_as_they_are() {
     // The control: a symlink pointing anywhere is a legitimate entry (build
     // scripts write absolute ones); only writing through it is refused.
     let work = tempfile::tempdir().unwrap();
-    let outside = outside_dir(work.path());
+    let outside = s(&work.path().join("outside")).to_string();
     let from = work.path().join("crane");
     archive(
         &from,
         &[
-            Item::Symlink("target/esc", &outside),
+            Item::Symlink("target/esc", outside.clone()),
             Item::File("target/ok", b"inside"),
         ],
         None,

@@ -36,6 +36,19 @@ fn packed(work: &Path) {
     ]);
 }
 
+/// Unpacks `layer` into `out/target` and insists it is the packed tree.
+fn unpacks_to_the_tree(work: &Path, layer: &str) {
+    let target = work.join("out/target");
+    ok(&[
+        "unpack",
+        "--from",
+        s(&work.join(layer)),
+        "--target-dir",
+        s(&target),
+    ]);
+    assert_eq!(snapshot(&target), snapshot(&work.join("tree")));
+}
+
 fn unpack(work: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-inherit"));
     command
@@ -71,11 +84,7 @@ fn a_later_unpack_removes_what_killed_ones_left() {
     std::fs::set_permissions(&deps, std::fs::Permissions::from_mode(0o555)).unwrap();
     write(&w.join("out/.other.unpack-Zz99Yy/x"), b"another target's");
     let output = unpack(w).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     assert_eq!(staging_dirs(&w.join("out")), [".other.unpack-Zz99Yy"]);
     assert_eq!(snapshot(&w.join("out/target")), snapshot(&w.join("tree")));
 }
@@ -95,11 +104,7 @@ fn an_unpack_killed_while_staging_is_mended_by_the_next() {
     });
     assert!(killed_while_staging, "no kill landed while staging");
     let output = unpack(w).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     assert_eq!(staging_dirs(&w.join("out")), Vec::<String>::new());
     assert_eq!(snapshot(&w.join("out/target")), snapshot(&w.join("tree")));
 }
@@ -114,11 +119,7 @@ fn two_unpacks_at_once_both_succeed_with_one_tree() {
         let (a, b) = (unpack(w).spawn().unwrap(), unpack(w).spawn().unwrap());
         for child in [a, b] {
             let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            succeeded(&output);
         }
         assert_eq!(staging_dirs(&w.join("out")), Vec::<String>::new());
         assert_eq!(snapshot(&w.join("out/target")), snapshot(&w.join("tree")));
@@ -151,21 +152,9 @@ fn a_pack_writes_over_what_a_killed_pack_left_and_nothing_else() {
     write(&w.join("plain/cargo-inherit-shared.json"), b"[]");
     for (out, format) in [("again", "layered"), ("plain", "plain")] {
         let output = pack(w, out, format);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        succeeded(&output);
     }
-    let target = w.join("out/target");
-    ok(&[
-        "unpack",
-        "--from",
-        s(&w.join("again")),
-        "--target-dir",
-        s(&target),
-    ]);
-    assert_eq!(snapshot(&target), snapshot(&w.join("tree")));
+    unpacks_to_the_tree(w, "again");
     assert!(!w.join("plain/.target.partial-Ab12").exists());
     // A complete layer, or anything else, is still never written over.
     for (out, format) in [("again", "layered"), ("plain", "plain")] {
@@ -205,20 +194,8 @@ fn a_pack_killed_while_writing_is_mended_by_the_next() {
     });
     assert!(killed_while_writing, "no kill landed while writing");
     let output = pack(w, "again", "layered");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let target = w.join("out/target");
-    ok(&[
-        "unpack",
-        "--from",
-        s(&w.join("again")),
-        "--target-dir",
-        s(&target),
-    ]);
-    assert_eq!(snapshot(&target), snapshot(&w.join("tree")));
+    succeeded(&output);
+    unpacks_to_the_tree(w, "again");
 }
 
 #[test]

@@ -192,11 +192,7 @@ fn skeleton_reads_the_projects_own_cargo_config() {
         .current_dir("/")
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    succeeded(&run);
     let rustc = std::fs::metadata(out.join(".cargo/tools/rustc")).unwrap();
     assert!(
         rustc.permissions().mode() & 0o111 != 0,

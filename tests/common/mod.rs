@@ -121,6 +121,16 @@ pub fn as_build_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
     command
 }
 
+/// Insists that a finished command succeeded, showing its stderr if not.
+pub fn succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Runs the binary and insists on success, returning stderr.
 pub fn ok(args: &[&str]) -> String {
     let out = cargo_inherit(args);
