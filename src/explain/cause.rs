@@ -31,6 +31,11 @@ pub enum Cause {
         old: Option<String>,
         new: Option<String>,
     },
+    /// A file a build script watches (`rerun-if-changed`) is newer than the
+    /// inherited run of it.
+    WatchedNewer {
+        file: String,
+    },
     /// A `rerun-if-changed` path does not exist: cargo always reruns then.
     MissingPath {
         path: String,
@@ -122,6 +127,9 @@ impl Cause {
                 shown(old),
                 shown(new)
             ),
+            Cause::WatchedNewer { file } => format!(
+                "its build script watches {file}, which is newer than the inherited run of it"
+            ),
             Cause::MissingPath { path } => format!(
                 "its build script watches {path}, which does not exist here (a missing path always reruns)"
             ),
@@ -151,6 +159,13 @@ impl Cause {
             Cause::SourceNewer { .. } => {
                 "sources must keep the store's mtime 1, as the inherited artifacts do: \
                  take them from the store (cargoVendorDir) and copy them with their timestamps"
+                    .into()
+            }
+            Cause::WatchedNewer { .. } => {
+                "a layer records the newest file its build scripts watch and is laid out no \
+                 older: this one changed since (or the artifacts came from crane or an older \
+                 cargo-inherit, which record nothing). Give every derivation of the chain the \
+                 same file (the same package providing it), or rebuild the artifacts"
                     .into()
             }
             Cause::EnvChanged { name, .. } if set_by_inputs(name) => format!(

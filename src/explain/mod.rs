@@ -90,7 +90,13 @@ fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
 /// A unit with no fingerprint is compared with those it could have inherited.
 fn cause_of(unit: &Unit, said: Said) -> Cause {
     match said {
-        Said::Dirty(reason) => Cause::from_dirty(&reason),
+        Said::Dirty(reason) => match Cause::from_dirty(&reason) {
+            // What a build-script run finds newer is a file it watches, not a source.
+            Cause::SourceNewer { file } if unit.target == "build script run" => {
+                Cause::WatchedNewer { file }
+            }
+            cause => cause,
+        },
         Said::NoFingerprint(hash_file) => match fingerprint::compare(&hash_file, &unit.package) {
             Comparison::Follows => Cause::Dependency,
             Comparison::Settings(settings) => Cause::Settings { settings },
@@ -346,6 +352,21 @@ mod tests {
             text.ends_with("p09 1.0.0, and 2 more packages (12 units)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_newer_file_a_build_script_run_watches_is_not_a_source() {
+        let reason = r#"FsStatusOutdated(StaleItem(ChangedFile { reference: "/t/build/x-1/output", reference_mtime: FileTime { seconds: 1, nanos: 0 }, stale: "/usr/include/stdio.h", stale_mtime: FileTime { seconds: 9, nanos: 0 } }))"#;
+        let run = cause_of(&unit("x", "build script run"), Said::Dirty(reason.into()));
+        assert_eq!(
+            run,
+            Cause::WatchedNewer {
+                file: "/usr/include/stdio.h".into()
+            }
+        );
+        assert!(run.hint().contains("the same file"), "{}", run.hint());
+        let lib = cause_of(&unit("x", "lib"), Said::Dirty(reason.into()));
+        assert!(matches!(lib, Cause::SourceNewer { .. }), "{lib:?}");
     }
 
     #[test]
