@@ -247,7 +247,7 @@ fn settle(root: &Path) -> Result<()> {
                 .map_err(|e| Error::io(path, e.into()))?
                 .permissions()
                 .mode();
-            settle_dir(path, mode)?;
+            settle_dir(path, mode, MTIME)?;
         } else {
             filetime::set_symlink_file_times(path, MTIME, MTIME).at(path)?;
         }

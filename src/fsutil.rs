@@ -30,33 +30,34 @@ pub fn create_file(path: &Path, mode: u32) -> Result<File> {
     Ok(file)
 }
 
-/// Creates a file from its parts' content, with mtime 1.
-pub fn write_file(path: &Path, mode: u32, parts: &[&[u8]]) -> Result<()> {
+/// Creates a file from its parts' content, with `mtime` (MTIME, or what a
+/// layer recorded: see `watched`).
+pub fn write_file(path: &Path, mode: u32, parts: &[&[u8]], mtime: FileTime) -> Result<()> {
     let mut file = create_file(path, mode)?;
     for part in parts {
         file.write_all(part).at(path)?;
     }
-    filetime::set_file_handle_times(&file, Some(MTIME), Some(MTIME)).at(path)
+    filetime::set_file_handle_times(&file, Some(mtime), Some(mtime)).at(path)
 }
 
-/// A writable copy of `from` with mtime 1.
-pub fn copy_file(from: &Path, dest: &Path, mode: u32) -> Result<()> {
+/// A writable copy of `from` with `mtime`.
+pub fn copy_file(from: &Path, dest: &Path, mode: u32, mtime: FileTime) -> Result<()> {
     std::fs::copy(from, dest).at(dest)?;
     std::fs::set_permissions(dest, Permissions::from_mode(mode & 0o777 | 0o200)).at(dest)?;
-    filetime::set_file_times(dest, MTIME, MTIME).at(dest)
+    filetime::set_file_times(dest, mtime, mtime).at(dest)
 }
 
-/// A symlink to `target`, as given (never resolved), with mtime 1.
-pub fn symlink(target: &Path, dest: &Path) -> Result<()> {
+/// A symlink to `target`, as given (never resolved), with `mtime`.
+pub fn symlink(target: &Path, dest: &Path, mtime: FileTime) -> Result<()> {
     std::os::unix::fs::symlink(target, dest).at(dest)?;
-    filetime::set_symlink_file_times(dest, MTIME, MTIME).at(dest)
+    filetime::set_symlink_file_times(dest, mtime, mtime).at(dest)
 }
 
-/// A directory's final state: its mode, owner-writable, and mtime 1. Called
-/// once it is full, since creating an entry bumps its directory's mtime.
-pub fn settle_dir(dir: &Path, mode: u32) -> Result<()> {
+/// A directory's final state: its mode, owner-writable, and `mtime`.
+/// Called once it is full, since creating an entry bumps its mtime.
+pub fn settle_dir(dir: &Path, mode: u32, mtime: FileTime) -> Result<()> {
     std::fs::set_permissions(dir, Permissions::from_mode(mode | 0o700)).at(dir)?;
-    filetime::set_file_times(dir, MTIME, MTIME).at(dir)
+    filetime::set_file_times(dir, mtime, mtime).at(dir)
 }
 
 pub fn make_writable(dir: &Path) -> Result<()> {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::error::Result;
+use crate::plain;
 use crate::plain::LinkReport;
 use crate::unpack::UnpackReport;
 
@@ -52,7 +53,8 @@ pub fn unpack(
 }
 
 /// Lays a plain tree `from` out with symlinks into the store; artifacts
-/// that are no tree (a layer, crane's archives) have nothing to link to and
+/// that are no tree (a layer, crane's archives) have nothing to link to,
+/// and a tree laid out later than mtime 1 cannot link to store files: those
 /// are unpacked instead.
 pub fn link(
     from: &Path,
@@ -61,7 +63,7 @@ pub fn link(
     store: &Path,
 ) -> Result<Inherited> {
     let from = &artifacts::locate(from);
-    if !matches!(Artifacts::detect(from)?, Artifacts::PlainTree) {
+    if !matches!(Artifacts::detect(from)?, Artifacts::PlainTree) || plain::laid_out_later(from)? {
         return unpack(from, target, workspace, store);
     }
     let report = crate::plain::link(from, target, workspace)?;

@@ -21,17 +21,18 @@
 //! trees. `unpack` opens the chain, leaves out dummy and stale member
 //! units, plans one job per frame (largest first), decompresses frames on
 //! all cores, verifies every blob against its blake3 and writes files with
-//! mtime 1. Every reader writes into a `staging` directory beside the
+//! one mtime: 1, as the store has it, or the newest host file the tree's
+//! build scripts watch (`watched`). Every reader writes into a `staging` directory beside the
 //! target and moves it into place only when complete, so a bad input
 //! leaves the target as it was. `fsutil` is the one home of file helpers
-//! (mtime 1, writable modes, removal of read-only trees).
+//! (the mtime rule, writable modes, removal of read-only trees).
 //!
 //! # Layers of the code
 //!
 //! Modules import downwards only. Ground: `error`, `fsutil`, `paths`,
 //! `bytes`, `pool`, `split`, `classify`, `units`, `workspace`. Format:
 //! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
-//! `skeleton`. Readers: `staging`, `crane`, `plain`, `artifacts`,
+//! `skeleton`, `watched`. Readers: `staging`, `crane`, `plain`, `artifacts`,
 //! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
 //! `rebuilt`, `cargo_stdout`, `report`, `explain`. Top: `cli`.
 
@@ -68,6 +69,7 @@ mod split;
 mod staging;
 mod units;
 mod unpack;
+mod watched;
 mod workspace;
 
 pub use blobstore::Settings;

@@ -165,6 +165,10 @@ pub struct Manifest {
     /// reuses instead of storing it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign: Vec<Foreign>,
+    /// The mtime (seconds) to lay the tree out with, when not 1: the newest
+    /// file of the machine its build scripts watch (see `watched`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtime: Option<i64>,
 }
 
 /// A parent that is not a layer: its laid-out tree is the store of the
@@ -282,6 +286,9 @@ impl Manifest {
             }
             kinds.insert(path, entry);
             previous = Some(path);
+        }
+        if self.mtime.is_some_and(|t| t < 1) {
+            return Err(bad("mtime", format!("{:?} is before 1970", self.mtime)));
         }
         for dummy in &self.dummies {
             check_relative(dummy).map_err(|reason| bad(dummy, reason))?;
@@ -455,6 +462,7 @@ mod tests {
             dummies: vec![],
             sources: vec![],
             foreign: vec![],
+            mtime: None,
         }
     }
 

@@ -85,6 +85,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         dummies,
         sources: member_sources,
         foreign,
+        mtime: crate::watched::newest(&nodes, &options.target_dir)?,
     };
     let report = PackReport {
         out: options.out.clone(),

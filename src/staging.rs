@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{make_writable, remove_tree, settle_dir};
+use crate::fsutil::{make_writable, remove_tree, settle_dir, MTIME};
 
 /// Runs `write` on a temporary sibling of `target_dir`, then moves what it
 /// wrote into place. When `write` fails, the target is left as it was.
@@ -111,9 +111,9 @@ fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
 fn install(staging: tempfile::TempDir, target: &Path) -> Result<()> {
     if target.exists() {
         merge(staging.path(), target)?;
-        return settle_dir(target, 0o755);
+        return settle_dir(target, 0o755, MTIME);
     }
-    settle_dir(staging.path(), 0o755)?;
+    settle_dir(staging.path(), 0o755, MTIME)?;
     std::fs::rename(staging.path(), target).at(target)?;
     // Renamed away: nothing is left for the guard to clean up.
     let _ = staging.keep();
@@ -135,7 +135,7 @@ fn merge(from: &Path, into: &Path) -> Result<()> {
                 .permissions()
                 .mode();
             merge(&source, &dest)?;
-            settle_dir(&dest, mode)?;
+            settle_dir(&dest, mode, MTIME)?;
             continue;
         }
         if dest_is_dir {

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use filetime::FileTime;
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
@@ -73,6 +74,8 @@ struct Plan<'a> {
     spanning: Vec<usize>,
     /// (entry, entry it is a hard link of)
     links: Vec<(usize, usize)>,
+    /// What every entry gets: MTIME, or what the layer recorded (`watched`).
+    mtime: FileTime,
 }
 
 impl<'a> Plan<'a> {
@@ -86,6 +89,10 @@ impl<'a> Plan<'a> {
             empty: Vec::new(),
             spanning: Vec::new(),
             links: Vec::new(),
+            mtime: top
+                .manifest
+                .mtime
+                .map_or(MTIME, |seconds| FileTime::from_unix_time(seconds, 0)),
         };
         let mut leaders: HashMap<u32, usize> = HashMap::new();
         for (i, entry) in entries.iter().enumerate() {
@@ -191,11 +198,12 @@ impl<'a> Plan<'a> {
                 &root.join(self.entries[i].path()),
                 mode_of(&self.entries[i]),
                 &[],
+                self.mtime,
             )
         })?;
         for &i in &self.spanning {
             let path = root.join(self.entries[i].path());
-            filetime::set_file_times(&path, MTIME, MTIME).at(&path)?;
+            filetime::set_file_times(&path, self.mtime, self.mtime).at(&path)?;
         }
         Ok(written.iter().sum())
     }
@@ -231,6 +239,7 @@ impl<'a> Plan<'a> {
                 &root.join(self.entries[*i].path()),
                 mode_of(&self.entries[*i]),
                 &data,
+                self.mtime,
             )?;
             bytes += blobs.iter().map(|b| b.size).sum::<u64>();
         }
@@ -252,12 +261,12 @@ impl<'a> Plan<'a> {
     fn finish_links_and_dirs(&self, root: &Path) -> Result<()> {
         for entry in self.entries {
             if let Entry::Symlink { path, target } = entry {
-                symlink(Path::new(target), &root.join(path))?;
+                symlink(Path::new(target), &root.join(path), self.mtime)?;
             }
         }
         for entry in self.entries.iter().rev() {
             if let Entry::Dir { path, mode } = entry {
-                settle_dir(&root.join(path), *mode)?;
+                settle_dir(&root.join(path), *mode, self.mtime)?;
             }
         }
         Ok(())

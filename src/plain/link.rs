@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use filetime::FileTime;
 use rayon::prelude::*;
 
-use super::{plain_root, read_shared, read_sources};
+use super::{plain_root, read_mtime, read_shared, read_sources};
 use crate::classify::is_immutable_artifact;
 use crate::error::{IoContext, Result};
 use crate::fsutil::{copy_file, settle_dir, symlink};
@@ -63,9 +64,13 @@ fn lay_out_plain(
         let stale = stale_member_units(from, &nodes, dir)?;
         nodes.retain(|n| !is_within(&n.rel, &stale));
     }
-    let shared = read_shared(from)?;
+    let layout = Layout {
+        placement,
+        shared: read_shared(from)?,
+        mtime: read_mtime(from)?,
+    };
     stage(target_dir, from, None, |root| {
-        write_tree(&nodes, root, &placement, &shared)
+        layout.write_tree(&nodes, root)
     })
 }
 
@@ -78,69 +83,75 @@ fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<V
     }
 }
 
-fn write_tree(
-    nodes: &[Node],
-    root: &Path,
-    placement: &Placement,
-    shared: &HashSet<String>,
-) -> Result<LinkReport> {
-    for node in nodes {
-        if let NodeKind::Dir { .. } = node.kind {
-            let dir = root.join(&node.rel);
-            std::fs::create_dir(&dir).at(&dir)?;
-        }
-    }
-    let linked: Vec<bool> = nodes
-        .par_iter()
-        .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
-        .map(|node| place(node, &root.join(&node.rel), placement, shared))
-        .collect::<Result<_>>()?;
-    for node in nodes.iter().rev() {
-        if let NodeKind::Dir { mode } = node.kind {
-            settle_dir(&root.join(&node.rel), mode)?;
-        }
-    }
-    let links = linked.iter().filter(|&&l| l).count();
-    Ok(LinkReport {
-        linked: links,
-        copied: linked.len() - links,
-    })
+/// How a plain tree is laid out.
+struct Layout {
+    placement: Placement,
+    /// Files stored as links to a parent's copy, which cargo may rewrite.
+    shared: HashSet<String>,
+    /// What every entry laid out gets (see `watched`).
+    mtime: FileTime,
 }
 
-/// Creates one non-directory entry; true when it became a link into the store.
-/// `shared` files are stored as links to a parent's copy, which cargo may rewrite.
-fn place(
-    node: &Node,
-    dest: &Path,
-    placement: &Placement,
-    shared: &HashSet<String>,
-) -> Result<bool> {
-    match (&node.kind, placement) {
-        (NodeKind::Symlink { target }, _) if shared.contains(&node.rel) => {
-            copy_resolved(node, target, dest).map(|()| false)
+impl Layout {
+    fn write_tree(&self, nodes: &[Node], root: &Path) -> Result<LinkReport> {
+        for node in nodes {
+            if let NodeKind::Dir { .. } = node.kind {
+                let dir = root.join(&node.rel);
+                std::fs::create_dir(&dir).at(&dir)?;
+            }
         }
-        (NodeKind::Symlink { target }, Placement::Copy { store })
-            if Path::new(target).starts_with(store) =>
-        {
-            copy_resolved(node, target, dest).map(|()| false)
+        let linked: Vec<bool> = nodes
+            .par_iter()
+            .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
+            .map(|node| self.place(node, &root.join(&node.rel)))
+            .collect::<Result<_>>()?;
+        for node in nodes.iter().rev() {
+            if let NodeKind::Dir { mode } = node.kind {
+                settle_dir(&root.join(&node.rel), mode, self.mtime)?;
+            }
         }
-        // Recorded as they are: absolute, relative or dangling, never followed.
-        (NodeKind::Symlink { target }, _) => symlink(Path::new(target), dest).map(|()| false),
-        (NodeKind::File { mode, .. }, Placement::Link)
-            if is_immutable_artifact(&node.rel, *mode) =>
-        {
-            symlink(&node.abs, dest).map(|()| true)
-        }
-        (NodeKind::File { mode, .. }, _) => copy_file(&node.abs, dest, *mode).map(|()| false),
-        (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
+        let links = linked.iter().filter(|&&l| l).count();
+        Ok(LinkReport {
+            linked: links,
+            copied: linked.len() - links,
+        })
     }
-}
 
-/// A writable copy of the file a symlink stands for; the symlink itself
-/// when it does not lead to a file.
-fn copy_resolved(node: &Node, target: &str, dest: &Path) -> Result<()> {
-    match std::fs::metadata(&node.abs) {
-        Ok(meta) if meta.is_file() => copy_file(&node.abs, dest, meta.permissions().mode()),
-        _ => symlink(Path::new(target), dest),
+    /// Creates one non-directory entry; true when it became a link into the store.
+    fn place(&self, node: &Node, dest: &Path) -> Result<bool> {
+        match (&node.kind, &self.placement) {
+            (NodeKind::Symlink { target }, _) if self.shared.contains(&node.rel) => {
+                self.copy_resolved(node, target, dest).map(|()| false)
+            }
+            (NodeKind::Symlink { target }, Placement::Copy { store })
+                if Path::new(target).starts_with(store) =>
+            {
+                self.copy_resolved(node, target, dest).map(|()| false)
+            }
+            // Recorded as they are: absolute, relative or dangling, never followed.
+            (NodeKind::Symlink { target }, _) => {
+                symlink(Path::new(target), dest, self.mtime).map(|()| false)
+            }
+            (NodeKind::File { mode, .. }, Placement::Link)
+                if is_immutable_artifact(&node.rel, *mode) =>
+            {
+                symlink(&node.abs, dest, self.mtime).map(|()| true)
+            }
+            (NodeKind::File { mode, .. }, _) => {
+                copy_file(&node.abs, dest, *mode, self.mtime).map(|()| false)
+            }
+            (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
+        }
+    }
+
+    /// A writable copy of the file a symlink stands for; the symlink itself
+    /// when it does not lead to a file.
+    fn copy_resolved(&self, node: &Node, target: &str, dest: &Path) -> Result<()> {
+        match std::fs::metadata(&node.abs) {
+            Ok(meta) if meta.is_file() => {
+                copy_file(&node.abs, dest, meta.permissions().mode(), self.mtime)
+            }
+            _ => symlink(Path::new(target), dest, self.mtime),
+        }
     }
 }

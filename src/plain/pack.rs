@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{plain_root, SHARED_FILE, SOURCES_FILE};
+use super::{plain_root, MTIME_FILE, SHARED_FILE, SOURCES_FILE};
 use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::classify::is_immutable_artifact;
@@ -50,7 +50,7 @@ pub fn pack_plain(
     }
     // What a killed pack leaves: a partial tree, and the records beside it.
     let _claim = claim_out_dir(out, |name| {
-        name.starts_with(PARTIAL_PREFIX) || name == SHARED_FILE || name == SOURCES_FILE
+        name.starts_with(PARTIAL_PREFIX) || [SHARED_FILE, SOURCES_FILE, MTIME_FILE].contains(&name)
     })?;
     // Only a complete tree is renamed to OUT/target.
     let partial = tempfile::Builder::new()
@@ -59,6 +59,9 @@ pub fn pack_plain(
         .at(out)?;
     let (mut report, shared) = write_tree(&nodes, partial.path(), &parents)?;
     write_json(&out.join(SHARED_FILE), &shared)?;
+    if let Some(seconds) = crate::watched::newest(&nodes, target_dir)? {
+        write_json(&out.join(MTIME_FILE), &seconds)?;
+    }
     if let Some(dir) = workspace {
         let recorded = members::record(dir, dir_paths(&nodes))?;
         write_json(&out.join(SOURCES_FILE), &recorded)?;
