@@ -140,7 +140,7 @@ cargoInheritInstall() {
     # A layer reads what a crane output holds from it (either mode); a plain
     # tree links only into another tree (pack passes the others over).
     if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts"); fi
-  # A skeleton's members are dummies; otherwise record the members'
+    # A skeleton's members are dummies; otherwise record the members'
     # sources (crane's dummy sources included: they differ from the real ones).
     if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
       args+=(--skeleton "$(cargoInheritSourceDir)")
