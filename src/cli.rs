@@ -131,6 +131,11 @@ enum Command {
         /// build reads beyond manifests, lockfile and .cargo/); repeatable.
         #[arg(long)]
         keep: Vec<PathBuf>,
+        /// The workspace's file names, one relative path a line, when SRC
+        /// holds its manifests but not its sources: targets are found
+        /// from the names alone.
+        #[arg(long)]
+        file_names: Option<PathBuf>,
     },
     /// Count the units a cargo run compiled, from its --message-format=json log.
     Rebuilt {
@@ -271,8 +276,13 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             let archive = crate::export::export(&from, &out)?;
             say(&format_args!("wrote {}", archive.display()));
         }
-        Command::Skeleton { src, out, keep } => {
-            let info = crate::skeleton::skeleton(&src, &out, &keep)?;
+        Command::Skeleton {
+            src,
+            out,
+            keep,
+            file_names,
+        } => {
+            let info = crate::skeleton::skeleton(&src, &out, &keep, file_names.as_deref())?;
             let members = info.members.len();
             say(&format_args!(
                 "wrote a skeleton of {members} members into {}",

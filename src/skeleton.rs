@@ -14,6 +14,7 @@ use cargo_metadata::{Metadata, Package, Target, TargetKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
+use crate::paths::check_relative;
 
 /// Written into the skeleton, read by `pack --skeleton`.
 pub const SKELETON_FILE: &str = ".cargo-inherit-skeleton.json";
@@ -35,7 +36,21 @@ const ROOT_FILES: &[&str] = &[
 ];
 
 /// `keep`: more paths below the workspace root to copy as they are.
-pub fn skeleton(src: &Path, out: &Path, keep: &[PathBuf]) -> Result<SkeletonInfo> {
+/// `file_names`: a list of the workspace's file names (one relative path a
+/// line), for a `src` that holds the manifests but not the sources (a
+/// source filtered without contents, so that editing code changes nothing
+/// here): they are created empty in a scratch copy, which is all cargo's
+/// target discovery needs, since every member target becomes a dummy.
+pub fn skeleton(
+    src: &Path,
+    out: &Path,
+    keep: &[PathBuf],
+    file_names: Option<&Path>,
+) -> Result<SkeletonInfo> {
+    let scratch = file_names
+        .map(|list| with_placeholders(src, list))
+        .transpose()?;
+    let src = scratch.as_ref().map_or(src, |dir| dir.path());
     let metadata = crate::workspace::metadata(src, true)?;
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     let kept = keep.iter().map(PathBuf::as_path);
@@ -141,6 +156,26 @@ fn copy_tree(from: &Path, root: &Path, out: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A copy of `src` with an empty file at every name in `list` it lacks.
+fn with_placeholders(src: &Path, list: &Path) -> Result<tempfile::TempDir> {
+    let text = std::fs::read_to_string(list).at(list)?;
+    let scratch = tempfile::tempdir().at(std::env::temp_dir())?;
+    copy_tree(src, src, scratch.path())?;
+    for (number, name) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        check_relative(name).map_err(|reason| {
+            Error::bad_input(list, format!("line {}: {name:?}: {reason}", number + 1))
+        })?;
+        let path = scratch.path().join(name);
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).at(dir)?;
+            }
+            std::fs::write(&path, "").at(&path)?;
+        }
+    }
+    Ok(scratch)
 }
 
 /// `path` below `root`, moved below `out`.

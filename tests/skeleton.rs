@@ -214,3 +214,54 @@ fn skeleton_reads_the_projects_own_cargo_config() {
         assert!(stderr.contains(needle), "{keep}: {stderr}");
     }
 }
+
+/// A source filtered to manifests, lockfile and cargo config (no source
+/// contents, so that editing code changes nothing the deps build sees),
+/// with the list of its file names: the same skeleton as the full source.
+#[test]
+fn a_skeleton_from_manifests_and_file_names_alone() {
+    let project = Project::prepare("basic");
+    let bare = project.path("bare");
+    let mut names = String::new();
+    for item in walkdir::WalkDir::new(&project.src) {
+        let item = item.unwrap();
+        if !item.file_type().is_file() {
+            continue;
+        }
+        let rel = item.path().strip_prefix(&project.src).unwrap();
+        names += &format!("{}\n", rel.display());
+        let name = rel.file_name().unwrap().to_str().unwrap();
+        if matches!(name, "Cargo.toml" | "Cargo.lock") || rel.starts_with(".cargo") {
+            std::fs::create_dir_all(bare.join(rel).parent().unwrap()).unwrap();
+            std::fs::copy(item.path(), bare.join(rel)).unwrap();
+        }
+    }
+    let list = project.path("file-names");
+    std::fs::write(&list, &names).unwrap();
+    let (full, from_names) = (project.path("full"), project.path("from-names"));
+    ok(&["skeleton", s(&project.src), s(&full)]);
+    ok(&[
+        "skeleton",
+        s(&bare),
+        s(&from_names),
+        "--file-names",
+        s(&list),
+    ]);
+    assert_eq!(snapshot(&from_names), snapshot(&full));
+
+    // The control: from the manifests alone, cargo finds no targets.
+    let stderr = fails(&["skeleton", s(&bare), s(&project.path("blind"))]);
+    assert!(stderr.contains("src/lib.rs"), "{stderr}");
+    std::fs::write(&list, format!("{names}../outside.rs\n")).unwrap();
+    let stderr = fails(&[
+        "skeleton",
+        s(&bare),
+        s(&project.path("bad")),
+        "--file-names",
+        s(&list),
+    ]);
+    assert!(
+        stderr.contains("\"../outside.rs\"") && stderr.contains(s(&list)),
+        "{stderr}"
+    );
+}
