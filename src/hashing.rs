@@ -113,7 +113,12 @@ fn hash_rlib(path: &Path, rmeta_len: u64, buf: &mut Vec<u8>) -> Result<Hashed> {
         .and_then(|mut f| f.read_to_end(buf))
         .at(path)?;
     let whole = BlobId::of(buf);
-    let unsplit = whole_or_pieces(pieces(buf, 0..buf.len()));
+    // Cut into pieces only when larger than a blob (pieces hash again).
+    let unsplit = if buf.len() as u64 > MAX_BLOB {
+        pieces(buf, 0..buf.len())
+    } else {
+        Vec::new()
+    };
     let Some(rmeta) = split::embedded_rmeta(buf, rmeta_len) else {
         return Ok(Hashed {
             whole,
@@ -121,49 +126,66 @@ fn hash_rlib(path: &Path, rmeta_len: u64, buf: &mut Vec<u8>) -> Result<Hashed> {
             split: None,
         });
     };
-    let parts = [0..rmeta.start, rmeta.clone(), rmeta.end..buf.len()]
+    let head = pieces(buf, 0..rmeta.start);
+    let middle = pieces(buf, rmeta.clone());
+    // The rmeta's hash is its one piece's, unless it is cut into several.
+    let embedded = match middle.as_slice() {
+        [one] => one.hash,
+        _ => BlobId::of(&buf[rmeta.clone()]),
+    };
+    let parts = head
         .into_iter()
-        .flat_map(|r| pieces(buf, r))
+        .chain(middle)
+        .chain(pieces(buf, rmeta.end..buf.len()))
         .collect();
     Ok(Hashed {
         whole,
         parts,
-        split: Some((BlobId::of(&buf[rmeta]), unsplit)),
+        split: Some((embedded, unsplit)),
     })
 }
 
-/// Any other file is read `MAX_BLOB` bytes at a time.
+/// Any other file is read `MAX_BLOB` bytes at a time; one that fits in a
+/// blob is hashed once, as its whole.
 fn hash_streamed(path: &Path, buf: &mut Vec<u8>) -> Result<Hashed> {
     let mut file = File::open(path).at(path)?;
+    let mut read_piece = |buf: &mut Vec<u8>| -> Result<u64> {
+        buf.clear();
+        let read = (&mut file).take(MAX_BLOB).read_to_end(buf).at(path)?;
+        Ok(read as u64)
+    };
+    if read_piece(buf)? < MAX_BLOB {
+        return Ok(Hashed {
+            whole: BlobId::of(buf),
+            parts: Vec::new(),
+            split: None,
+        });
+    }
     let mut whole = blake3::Hasher::new();
     let mut parts: Vec<Span> = Vec::new();
     let mut offset = 0;
     loop {
-        buf.clear();
-        let read = (&mut file).take(MAX_BLOB).read_to_end(buf).at(path)?;
+        let size = buf.len() as u64;
         whole.update(buf);
-        parts.extend(pieces(buf, 0..read).into_iter().map(|p| Span {
-            offset: offset + p.offset,
-            ..p
-        }));
-        offset += read as u64;
-        if (read as u64) < MAX_BLOB {
+        parts.push(Span {
+            hash: BlobId::of(buf),
+            offset,
+            size,
+        });
+        offset += size;
+        if size < MAX_BLOB || read_piece(buf)? == 0 {
             break;
         }
     }
-    Ok(Hashed {
-        whole: BlobId(*whole.finalize().as_bytes()),
-        parts: whole_or_pieces(parts),
-        split: None,
-    })
-}
-
-/// A file that fits in one piece is stored as its whole blob: no parts.
-fn whole_or_pieces(mut parts: Vec<Span>) -> Vec<Span> {
+    // A file of exactly one blob's size is stored as its whole blob.
     if parts.len() == 1 {
         parts.clear();
     }
-    parts
+    Ok(Hashed {
+        whole: BlobId(*whole.finalize().as_bytes()),
+        parts,
+        split: None,
+    })
 }
 
 /// `range` of `buf` cut into spans of at most `MAX_BLOB` bytes; none when
