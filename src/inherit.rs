@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::error::Result;
-use crate::plain;
-use crate::plain::LinkReport;
+use crate::plain::{self, LinkReport};
 use crate::unpack::UnpackReport;
 
 /// What was laid out into `target`, and how.
@@ -36,20 +35,8 @@ pub fn unpack(
     store: &Path,
 ) -> Result<Inherited> {
     let from = &artifacts::locate(from);
-    let how = match Artifacts::detect(from)? {
-        Artifacts::Layer => How::Unpacked(crate::unpack::unpack(from, target, workspace)?),
-        Artifacts::CraneArchives(archives) => How::Extracted {
-            archives: archives.len(),
-            entries: crate::crane::unpack_archives(&archives, target, workspace)?,
-        },
-        Artifacts::PlainTree => {
-            How::Copied(crate::plain::copy_out(from, target, workspace, store)?)
-        }
-    };
-    Ok(Inherited {
-        target: target.to_path_buf(),
-        how,
-    })
+    let kind = Artifacts::detect(from)?;
+    unpack_found(from, kind, target, workspace, store)
 }
 
 /// Lays a plain tree `from` out with symlinks into the store; artifacts
@@ -63,13 +50,35 @@ pub fn link(
     store: &Path,
 ) -> Result<Inherited> {
     let from = &artifacts::locate(from);
-    if !matches!(Artifacts::detect(from)?, Artifacts::PlainTree) || plain::laid_out_later(from)? {
-        return unpack(from, target, workspace, store);
+    let kind = Artifacts::detect(from)?;
+    if !matches!(kind, Artifacts::PlainTree) || plain::laid_out_later(from)? {
+        return unpack_found(from, kind, target, workspace, store);
     }
-    let report = crate::plain::link(from, target, workspace)?;
     Ok(Inherited {
         target: target.to_path_buf(),
-        how: How::Linked(report),
+        how: How::Linked(plain::link(from, target, workspace)?),
+    })
+}
+
+/// `unpack` of artifacts already located and recognised as `kind`.
+fn unpack_found(
+    from: &Path,
+    kind: Artifacts,
+    target: &Path,
+    workspace: Option<&Path>,
+    store: &Path,
+) -> Result<Inherited> {
+    let how = match kind {
+        Artifacts::Layer => How::Unpacked(crate::unpack::unpack(from, target, workspace)?),
+        Artifacts::CraneArchives(archives) => How::Extracted {
+            archives: archives.len(),
+            entries: crate::crane::unpack_archives(&archives, target, workspace)?,
+        },
+        Artifacts::PlainTree => How::Copied(plain::copy_out(from, target, workspace, store)?),
+    };
+    Ok(Inherited {
+        target: target.to_path_buf(),
+        how,
     })
 }
 

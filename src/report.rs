@@ -40,9 +40,10 @@ pub fn report(
     rebuilt: &Path,
     cargo_log: &Path,
 ) -> Result<Report> {
-    let stored_bytes = match layer.exists() {
-        true => apparent_size(layer)?,
-        false => 0,
+    let stored_bytes = if layer.exists() {
+        apparent_size(layer)?
+    } else {
+        0
     };
     Ok(Report {
         name: name.to_string(),
@@ -51,11 +52,12 @@ pub fn report(
         install_seconds: seconds.install,
         stored_bytes,
         rebuilt: read_json(rebuilt, "a report of `cargo-inherit rebuilt --json`")?,
-        tests: match cargo_log.is_file() {
-            true => tests(&String::from_utf8_lossy(
+        tests: if cargo_log.is_file() {
+            tests(&String::from_utf8_lossy(
                 &std::fs::read(cargo_log).at(cargo_log)?,
-            )),
-            false => None,
+            ))
+        } else {
+            None
         },
     })
 }

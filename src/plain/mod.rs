@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::error::{IoContext, Result};
 use filetime::FileTime;
 
+use crate::error::{IoContext, Result};
 use crate::fsutil::{read_json, MTIME};
 use crate::manifest::MemberSource;
 
