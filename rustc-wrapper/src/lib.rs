@@ -3,8 +3,9 @@
 //! inherited from an earlier build.
 //!
 //! A compile writes into a private directory inside its `--out-dir`; each
-//! output is then renamed over its real name. Everything else passes
-//! through untouched.
+//! output is then renamed over its real name. A crate reached through a
+//! symlink gets its sources' paths remapped to the link (see `remap`).
+//! Everything else passes through untouched.
 //!
 //! Environment:
 //! - `CARGO_INHERIT_RUSTC_WRAPPER`: another wrapper (e.g. sccache) to run rustc through.
@@ -15,9 +16,11 @@ pub mod args;
 pub mod error;
 pub mod redirect;
 pub mod relay;
+pub mod remap;
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use args::{Invocation, Outputs};
@@ -59,6 +62,9 @@ fn wrap(mut args: Vec<OsString>) -> Result<ExitCode> {
     let redirect = redirect.set_moved(moved);
     let mut rustc_command = command(rustc);
     rustc_command.args(redirected);
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        rustc_command.args(remap::physical_to_logical(Path::new(&dir)));
+    }
     let status = relay::run(rustc_command, &redirect)?;
     if status.success() {
         redirect.finish()?;
