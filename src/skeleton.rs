@@ -48,9 +48,9 @@ pub fn skeleton(
     file_names: Option<&Path>,
 ) -> Result<SkeletonInfo> {
     let scratch = file_names
-        .map(|list| with_placeholders(src, list))
+        .map(|list| Placeholders::create(src, list))
         .transpose()?;
-    let src = scratch.as_ref().map_or(src, |dir| dir.path());
+    let src = scratch.as_ref().map_or(src, |p| p.dir.path());
     let metadata = crate::workspace::metadata(src, true)?;
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     let kept = keep.iter().map(PathBuf::as_path);
@@ -76,6 +76,9 @@ pub fn skeleton(
         write_member(package, &root, out)?;
     }
     for package in outside_path_packages(&metadata) {
+        if let Some(scratch) = &scratch {
+            scratch.check_real(package)?;
+        }
         copy_package(package, &root, out)?;
     }
     let info = SkeletonInfo { members };
@@ -159,23 +162,60 @@ fn copy_tree(from: &Path, root: &Path, out: &Path) -> Result<()> {
 }
 
 /// A copy of `src` with an empty file at every name in `list` it lacks.
-fn with_placeholders(src: &Path, list: &Path) -> Result<tempfile::TempDir> {
-    let text = std::fs::read_to_string(list).at(list)?;
-    let scratch = tempfile::tempdir().at(std::env::temp_dir())?;
-    copy_tree(src, src, scratch.path())?;
-    for (number, name) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
-        check_relative(name).map_err(|reason| {
-            Error::bad_input(list, format!("line {}: {name:?}: {reason}", number + 1))
-        })?;
-        let path = scratch.path().join(name);
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).at(dir)?;
+struct Placeholders {
+    dir: tempfile::TempDir,
+    /// The empty files, below `dir`.
+    files: Vec<PathBuf>,
+}
+
+impl Placeholders {
+    fn create(src: &Path, list: &Path) -> Result<Placeholders> {
+        let text = std::fs::read_to_string(list).at(list)?;
+        let dir = tempfile::tempdir().at(std::env::temp_dir())?;
+        copy_tree(src, src, dir.path())?;
+        let mut files = Vec::new();
+        for (number, name) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+            check_relative(name).map_err(|reason| {
+                Error::bad_input(list, format!("line {}: {name:?}: {reason}", number + 1))
+            })?;
+            let path = dir.path().join(name);
+            if !path.exists() {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).at(parent)?;
+                }
+                std::fs::write(&path, "").at(&path)?;
+                files.push(path);
             }
-            std::fs::write(&path, "").at(&path)?;
         }
+        Ok(Placeholders { dir, files })
     }
-    Ok(scratch)
+
+    /// A path package that is not a member is compiled as a dependency:
+    /// an empty placeholder would be built in place of its code.
+    fn check_real(&self, package: &Package) -> Result<()> {
+        let dir = package
+            .manifest_path
+            .parent()
+            .expect("a manifest has a directory");
+        let Some(file) = self.files.iter().find(|f| f.starts_with(dir)) else {
+            return Ok(());
+        };
+        let rel = dir
+            .as_std_path()
+            .strip_prefix(self.dir.path())
+            .unwrap_or(dir.as_std_path());
+        Err(Error::bad_input(
+            rel,
+            format!(
+                "package `{}` is a path dependency, compiled with the dependencies, but its \
+                 sources came as names only ({} among them): keep its directory \
+                 (`skeleton --keep {}`, nix/lib's skeletonKeep)",
+                package.name,
+                file.strip_prefix(self.dir.path()).unwrap_or(file).display(),
+                rel.display()
+            ),
+        ))
+    }
 }
 
 /// `path` below `root`, moved below `out`.

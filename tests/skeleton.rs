@@ -265,3 +265,55 @@ fn a_skeleton_from_manifests_and_file_names_alone() {
         "{stderr}"
     );
 }
+
+/// A path dependency that is not a member (config-patch's local itoa) is a
+/// dependency: given by name only, the skeleton refuses it, naming the
+/// directory to keep; kept, it is copied whole.
+#[test]
+fn a_path_dependency_given_by_name_only_must_be_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config-patch");
+    let bare = work.path().join("bare");
+    let mut names = String::new();
+    for item in walkdir::WalkDir::new(&fixture) {
+        let item = item.unwrap();
+        let rel = item.path().strip_prefix(&fixture).unwrap();
+        if !item.file_type().is_file() || rel.starts_with("target") {
+            continue;
+        }
+        names += &format!("{}\n", rel.display());
+        let name = rel.file_name().unwrap().to_str().unwrap();
+        let kept = rel.starts_with("local-itoa") || rel.starts_with(".cargo");
+        if kept || matches!(name, "Cargo.toml" | "Cargo.lock") {
+            std::fs::create_dir_all(bare.join(rel).parent().unwrap()).unwrap();
+            std::fs::copy(item.path(), bare.join(rel)).unwrap();
+        }
+    }
+    let list = work.path().join("file-names");
+    std::fs::write(&list, &names).unwrap();
+    let out = work.path().join("kept");
+    let (bare_s, list_s) = (s(&bare), s(&list));
+    ok(&[
+        "skeleton",
+        bare_s,
+        s(&out),
+        "--file-names",
+        list_s,
+        "--keep",
+        "local-itoa",
+    ]);
+    let real = std::fs::read(fixture.join("local-itoa/src/lib.rs")).unwrap();
+    assert_eq!(
+        std::fs::read(out.join("local-itoa/src/lib.rs")).unwrap(),
+        real
+    );
+
+    std::fs::remove_dir_all(bare.join("local-itoa/src")).unwrap();
+    let out = work.path().join("by-name");
+    let stderr = fails(&["skeleton", bare_s, s(&out), "--file-names", list_s]);
+    assert!(
+        stderr.contains("package `itoa` is a path dependency")
+            && stderr.contains("--keep local-itoa"),
+        "{stderr}"
+    );
+}
