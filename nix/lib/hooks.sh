@@ -11,16 +11,23 @@
 #   cargoInheritStrategy    layered (pack/unpack, default) or symlink (pack --format plain/link)
 #   cargoCommands           cargo commands separated by ';', e.g. "check;build;test --no-run"
 #   cargoExtraArgs          arguments for every command, e.g. --release
-#   cargoInheritSkeleton    1: src is a skeleton (`cargo-inherit skeleton`): record its units as dummies
+#   cargoInheritSkeleton    1: the source is a skeleton (`cargo-inherit skeleton`): record its units
+#                           as dummies
+#   cargoInheritSkeletonFileNames  a file listing the names of src's .rs files: src holds
+#                           manifests and config only (nix/lib's depsSource), the skeleton is
+#                           made from both; cargoInheritSkeletonKeep: paths to keep, one a line
 #   cargoInheritDenyDeps    1: fail when a dependency compiles although artifacts were inherited
 #                           (either way, `cargo-inherit explain` says why in the log and in
 #                           $out/cargo-inherit-explain.txt)
-#   cargoInheritPackLayer   0: install no layer into $out/layer (default 1)
+#   cargoInheritPackLayer   0: install no layer (default 1: into $layer/layer, the derivation's
+#                           `layer` output, or $out/layer when it has none)
 #   cargoInheritPackLevel   zstd level of the layer (default 1; on the bench's 294-crate target
 #                           level 9 stored 15% fewer bytes for 6x the CPU: for binary caches)
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
 #                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
-#   cargoInheritExportCrane 1: also write $out/target.tar.zst, for crane derivations to inherit
+#   cargoInheritExportCrane 1: also write target.tar.zst beside the layer, for crane derivations
+#   cargoInheritStableVendor 0: cargo reads cargoVendorDir at its store path (default 1: through
+#                           links at $NIX_BUILD_TOP/vendor, see cargoInheritStableVendor)
 
 cargoInheritNow() { date +%s.%N; }
 cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -39,6 +46,18 @@ offline = true
 CONFIG
 }
 
+# The vendored crates at one fixed path, $NIX_BUILD_TOP/vendor/NAME-VERSION,
+# each a symlink into the vendor directory: cargo's fingerprints hold source
+# paths, which then depend on crate versions and not on the vendor
+# directory's store path (that is, not on the lockfile). The wrapper keeps
+# the store path out of debug info. Prints the fixed directory.
+cargoInheritStableVendor() { # VENDOR_DIR
+  local fixed="$NIX_BUILD_TOP/vendor" crate
+  mkdir -p "$fixed"
+  for crate in "$1"/*/; do ln -sfn "${crate%/}" "$fixed/$(basename "$crate")"; done
+  echo "$fixed"
+}
+
 cargoInheritConfigure() {
   # The same paths in every derivation: fingerprints hold absolute paths.
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$NIX_BUILD_TOP/source/target}"
@@ -46,7 +65,9 @@ cargoInheritConfigure() {
     export HOME="$NIX_BUILD_TOP/home"
     export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
     mkdir -p "$HOME" "$CARGO_HOME"
-    cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
+    local vendor="$cargoVendorDir"
+    if [ "${cargoInheritStableVendor:-1}" = 1 ]; then vendor=$(cargoInheritStableVendor "$vendor"); fi
+    cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
   fi
   # Every layer of a chain uses the wrapper: build scripts see RUSTC_WRAPPER
   # and some rerun when it changes.
@@ -59,10 +80,27 @@ cargoInheritConfigure() {
 
 cargoInheritPrepareSource() {
   local dest="$NIX_BUILD_TOP/source"
-  # Sources keep the store's mtime 1, like the artifacts they meet.
-  cp -r --preserve=timestamps "$src" "$dest"
-  chmod -R u+w "$dest"
+  if [ -n "${cargoInheritSkeletonFileNames:-}" ]; then
+    cargoInheritMakeSkeleton "$dest"
+  else
+    # Sources keep the store's mtime 1, like the artifacts they meet.
+    cp -r --preserve=timestamps "$src" "$dest"
+    chmod -R u+w "$dest"
+  fi
   cd "$dest"
+}
+
+# The skeleton of $src (nix/lib's depsSource: manifests and the like, and
+# the file names in $cargoInheritSkeletonFileNames) at DEST, with the
+# store's mtime 1 like every other source. Needs the vendored crates'
+# config (cargoInheritConfigure): cargo metadata resolves the workspace.
+cargoInheritMakeSkeleton() { # DEST
+  local keep=() path
+  while IFS= read -r path; do
+    if [ -n "$path" ]; then keep+=(--keep "$path"); fi
+  done <<< "${cargoInheritSkeletonKeep:-}"
+  cargoInheritTool skeleton "$src" "$1" --file-names "$cargoInheritSkeletonFileNames" "${keep[@]}"
+  find "$1" -exec touch -h -d @1 {} +
 }
 
 # The workspace being built: where the inherit and install hooks run.
@@ -132,11 +170,16 @@ cargoInheritCheckRebuilt() { # CARGO_JSON_LOG FINGERPRINT_LOG
   cat "$NIX_BUILD_TOP/explain.txt" >&2
 }
 
+# Where the layer goes: the derivation's `layer` output when it has one
+# (nix/lib's derivations), else $out (crane's).
+cargoInheritLayerHome() { echo "${layer:-$out}"; }
+
 cargoInheritInstall() {
   local start; start=$(cargoInheritNow)
-  mkdir -p "$out"
+  local home; home=$(cargoInheritLayerHome)
+  mkdir -p "$out" "$home"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
-    local args=(--target-dir "$CARGO_TARGET_DIR" --out "$out/layer")
+    local args=(--target-dir "$CARGO_TARGET_DIR" --out "$home/layer")
     # A layer reads what a crane output holds from it (either mode); a plain
     # tree links only into another tree (pack passes the others over).
     if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts"); fi
@@ -150,7 +193,7 @@ cargoInheritInstall() {
     if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain)
     else args+=(--level "${cargoInheritPackLevel:-1}"); fi
     cargoInheritTool pack "${args[@]}"
-    if [ "${cargoInheritExportCrane:-0}" = 1 ]; then cargoInheritTool export --from "$out/layer" --out "$out"; fi
+    if [ "${cargoInheritExportCrane:-0}" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
   fi
   if [ "${cargoInheritInstallBins:-0}" = 1 ]; then
     local profile=debug
@@ -166,6 +209,6 @@ cargoInheritInstall() {
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
     --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
-    --layer "$out/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
+    --layer "$home/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
     > "$out/cargo-inherit-report.json"
 }
