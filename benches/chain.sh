@@ -30,7 +30,11 @@ args=(--arg src "$src" --arg vendor "$(vendor_of "$src")" --arg cargoInheritVend
 # shellcheck source=../nix/sandbox.sh
 source "$root/nix/sandbox.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches/chain.nix" "${args[@]}" "$@"; }
-nar_info() { nix --extra-experimental-features nix-command path-info --json -S "$1"; }
+# Every output of the derivation that built $1 (ours keep the layer apart from out).
+nar_info() {
+  # shellcheck disable=SC2046 # one argument per output path
+  nix --extra-experimental-features nix-command path-info --json -S $(nix-store -q --outputs "$(nix-store -q --deriver "$1")")
+}
 
 # One JSON line per derivation: strategy, derivation, output, its report and
 # sizes, or the error that stopped it.

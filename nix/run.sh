@@ -69,5 +69,7 @@ for attr in "${attrs[@]}"; do
   units=$(field rebuilt.units)
   printf '%-30s %8s %8s %8s %12s  %s\n' "$(basename "$out" | cut -d- -f2-)" "$(field inherit_seconds)" \
     "$(field cargo_seconds)" "$(field install_seconds)" "$(field stored_bytes)" "$units"
+  # The layer is an output of its own, beside the package in out.
   echo "$attr=$out" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"
+  echo "$attr.layer=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr.layer" "${args[@]}")" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"
 done

@@ -44,28 +44,70 @@ let
       cargoVendorDir = cargoInheritVendor;
     };
 
-  # The workspace with dummy sources, imported back into the store by
-  # content: editing a member leaves it, and so the deps layer, unchanged.
-  # keep: paths below the workspace root the deps build reads besides the
-  # manifests, the lockfile and .cargo/ (kept whole), e.g. a file a build
-  # script of a member includes.
-  skeleton = { pname, src, cargoVendorDir, keep ? [ ] }:
+  ignoredNames = [ "target" "result" ".git" ];
+  hasSuffix = suffix: s:
+    let n = builtins.stringLength s; k = builtins.stringLength suffix;
+    in n >= k && builtins.substring (n - k) k s == suffix;
+
+  # What the dependencies are built from, found at evaluation time (no
+  # import from derivation): a copy of src with the manifests, the
+  # lockfile, toolchain files, .cargo/ and the paths in keep, and a list of
+  # the names (not the contents) of every other .rs file, which is all
+  # cargo's target discovery needs. Editing code changes neither; editing a
+  # manifest or the lockfile changes the source. The skeleton itself
+  # (`cargo-inherit skeleton --file-names`) is made inside the build.
+  # keep: paths below the root the deps build reads besides those, e.g. a
+  # file a member's build script includes, or a path dependency that is not
+  # a member (the skeleton names it when it is missing).
+  depsSource = { pname, src, keep ? [ ] }:
     let
-      drv = derivation {
-        name = "${pname}-skeleton-build";
-        inherit system PATH cargoVendorDir;
-        builder = "/bin/bash";
-        args = [ "-c" ''
-          set -euo pipefail
-          source ${./hooks.sh}
-          export HOME="$NIX_BUILD_TOP" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
-          mkdir -p "$CARGO_HOME"
-          cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
-          ${tool}/bin/cargo-inherit skeleton "$src" "$out" ${builtins.concatStringsSep " " (map (k: "--keep '${k}'") keep)}
-        '' ];
-        src = cleanSource "${pname}-source" src;
+      root = toString src;
+      relative = path: builtins.substring (builtins.stringLength root + 1) 1000000 (toString path);
+      under = dir: rel: rel == dir || builtins.substring 0 (builtins.stringLength dir + 1) rel == "${dir}/";
+      withContents = rel:
+        baseNameOf rel == "Cargo.toml"
+        || builtins.elem rel [ "Cargo.lock" "rust-toolchain" "rust-toolchain.toml" ]
+        || builtins.any (dir: under dir rel) ([ ".cargo" ] ++ keep);
+      rustFiles = dir: prefix: builtins.concatLists (builtins.attrValues (builtins.mapAttrs
+        (name: type:
+          if builtins.elem name ignoredNames then [ ]
+          else if type == "directory" then rustFiles (dir + "/${name}") "${prefix}${name}/"
+          else if hasSuffix ".rs" name then [ "${prefix}${name}" ]
+          else [ ])
+        (builtins.readDir dir)));
+    in
+    {
+      src = builtins.path {
+        name = "${pname}-deps-source";
+        path = src;
+        filter = path: type:
+          !(builtins.elem (baseNameOf path) ignoredNames)
+          && (type == "directory" || withContents (relative path));
       };
-    in builtins.path { name = "${pname}-skeleton"; path = drv; };
+      fileNames = builtins.toFile "${pname}-file-names"
+        (builtins.concatStringsSep "\n" (rustFiles src "") + "\n");
+      keep = builtins.concatStringsSep "\n" keep;
+    };
+
+  # The skeleton as a derivation of its own, for builders that want a
+  # dummy source rather than cargo-inherit's deps derivation (crane's).
+  skeleton = { pname, src, cargoVendorDir, keep ? [ ] }:
+    let deps = depsSource { inherit pname src keep; };
+    in derivation {
+      name = "${pname}-skeleton";
+      inherit system PATH cargoVendorDir;
+      builder = "/bin/bash";
+      args = [ "-c" ''
+        set -euo pipefail
+        source ${./hooks.sh}
+        cargoInheritConfigure
+        cargoInheritMakeSkeleton "$out"
+      '' ];
+      cargoInherit = tool;
+      inherit (deps) src;
+      cargoInheritSkeletonFileNames = deps.fileNames;
+      cargoInheritSkeletonKeep = deps.keep;
+    };
 
   # One derivation of a chain: lay out cargoArtifacts, run cargo, pack a layer.
   cargoDerivation =
@@ -77,7 +119,10 @@ let
     , strategy ? "layered"
     , cargoCommands ? "build"
     , cargoExtraArgs ? ""
+      # true: build from the skeleton of src (see depsSource), the
+      # dependencies only; skeletonKeep: depsSource's keep.
     , isSkeleton ? false
+    , skeletonKeep ? [ ]
     , denyDeps ? true
     , packLayer ? true
       # zstd level of the layer: higher stores fewer bytes and packs slower.
@@ -85,17 +130,24 @@ let
     , installBins ? false
       # Also write $out/target.tar.zst, for crane derivations to inherit.
     , exportCrane ? false
+      # false: cargo reads the vendored crates at their store path, as crane
+      # does (to inherit from crane derivations that did so). true: at a fixed
+      # path, so that a new lockfile keeps the fingerprints of unchanged crates.
+    , stableVendor ? true
       # Extra environment (RUSTFLAGS, CC, ...): give every derivation of a chain the same.
     , env ? { }
     }:
     derivation ({
       name = "${pname}-${kind}";
+      # out holds what the derivation makes (executables, libraries, the
+      # report); the layer lives in its own output, so that a package's
+      # closure is the package and not the chain below it.
+      outputs = [ "out" ] ++ (if packLayer then [ "layer" ] else [ ]);
       inherit system PATH cargoVendorDir cargoCommands cargoExtraArgs;
       builder = "/bin/bash";
       args = [ ./builder.sh ];
       cargoInheritHooks = ./hooks.sh;
       cargoInherit = tool;
-      src = if isSkeleton then src else cleanSource "${pname}-source" src;
       cargoInheritStrategy = strategy;
       cargoInheritSkeleton = if isSkeleton then "1" else "0";
       cargoInheritDenyDeps = if denyDeps then "1" else "0";
@@ -103,19 +155,31 @@ let
       cargoInheritPackLevel = toString packLevel;
       cargoInheritInstallBins = if installBins then "1" else "0";
       cargoInheritExportCrane = if exportCrane then "1" else "0";
-    } // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = cargoArtifacts; }));
+      cargoInheritStableVendor = if stableVendor then "1" else "0";
+    } // (if isSkeleton then
+      let deps = depsSource { inherit pname src; keep = skeletonKeep; }; in {
+        inherit (deps) src;
+        cargoInheritSkeletonFileNames = deps.fileNames;
+        cargoInheritSkeletonKeep = deps.keep;
+      }
+    else { src = cleanSource "${pname}-source" src; })
+    // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = artifactsOf cargoArtifacts; }));
+
+  # What a derivation of a chain inherits from: a cargo-inherit derivation's
+  # layer output, or anything else as it is (a crane output, a path).
+  artifactsOf = artifacts:
+    if builtins.isAttrs artifacts && artifacts ? layer then artifacts.layer else artifacts;
 in
 rec {
   cargoInherit = tool;
-  inherit cargoDerivation skeleton PATH;
+  inherit cargoDerivation depsSource skeleton artifactsOf PATH;
 
   # Every dependency of the workspace, built from its skeleton, in the modes
   # later derivations need (check for clippy, test profile for tests).
-  # skeletonKeep: see `skeleton`'s keep.
-  depsOnly = args@{ pname, src, cargoVendorDir, skeletonKeep ? [ ], ... }:
-    cargoDerivation ({ cargoCommands = "check --all-targets;build;test --no-run"; } // builtins.removeAttrs args [ "skeletonKeep" ] // {
+  # skeletonKeep: see depsSource's keep.
+  depsOnly = args:
+    cargoDerivation ({ cargoCommands = "check --all-targets;build;test --no-run"; } // args // {
       kind = "deps";
-      src = skeleton { inherit pname src cargoVendorDir; keep = skeletonKeep; };
       isSkeleton = true;
     });
 

@@ -24,13 +24,21 @@ let
     cargoCommands = "check --all-targets;build;test --no-run";
     craneDummy = "1";
   };
-  ours = lib.build { inherit pname src; cargoVendorDir = vendor; cargoArtifacts = craneDeps; exportCrane = true; };
+  # crane's deps read the vendored crates at their store path: so must
+  # the build on them.
+  ours = lib.build {
+    inherit pname src;
+    cargoVendorDir = vendor;
+    cargoArtifacts = craneDeps;
+    exportCrane = true;
+    stableVendor = false;
+  };
 in
 {
   inherit craneDeps ours;
   craneBuild = crane "build" {
     src = builtins.path { name = "${pname}-source"; path = src; };
-    cargoArtifacts = ours;
+    cargoArtifacts = lib.artifactsOf ours;
     installBins = "1";
   };
 }

@@ -2,6 +2,7 @@
 { src
 , editedSrc
 , relockedSrc
+, remanifestedSrc
 , vendor
 , relockedVendor
 , cargoInheritVendor ? null
@@ -17,9 +18,10 @@ let
 in
 {
   inherit deps build;
-  # The skeleton is imported by content: the edit leaves the deps layer as it is.
+  # The deps source holds no member code: the edit leaves the deps layer as it is.
   editedDeps = lib.depsOnly (common // { src = editedSrc; });
   # Built on the previous build layer: only the edited member may compile.
   edited = lib.build (common // { src = editedSrc; cargoArtifacts = build; });
+  remanifestedDeps = lib.depsOnly (common // { src = remanifestedSrc; });
   relockedDeps = lib.depsOnly (common // { src = relockedSrc; cargoVendorDir = relockedVendor; });
 }

@@ -19,7 +19,7 @@ nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 cargo build -q --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
 ci="$root/target/debug/cargo-inherit"
-stored() { json_at <("$ci" inspect --json "$1/layer") layers.0.stored_bytes; }
+stored() { json_at <("$ci" inspect --json "$1/layer") layers.0.stored_bytes; } # LAYER_OUTPUT
 deps_of() { json_at "$1/cargo-inherit-report.json" rebuilt.dependencies; }
 members_of() { json_at "$1/cargo-inherit-report.json" rebuilt.members; }
 
@@ -34,15 +34,19 @@ check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
   # build a staticlib and a cdylib, each carrying std: megabytes of new
   # bytes that no bound on inherited ones fits.
   if [ "$strategy" = layered ] && [ "$fixture" != config-patch ]; then
-    deps_bytes=$(stored "${outs[deps]}")
+    deps_bytes=$(stored "${outs[deps.layer]}")
     for attr in build clippy test doc; do
       local bytes limit
-      bytes=$(stored "${outs[$attr]}")
+      bytes=$(stored "${outs[$attr.layer]}")
       limit=$(( deps_bytes / 4 > 4194304 ? deps_bytes / 4 : 4194304 ))
       if [ "$bytes" -le "$limit" ]; then pass "$name $attr layer stores $bytes bytes (deps: $deps_bytes)"
       else fail "$name $attr layer stores $bytes bytes, more than $limit (deps: $deps_bytes)"; fi
     done
   fi
+  # The package is the package: no layer, no vendored sources, no chain.
+  local closure; closure=$(nix-store -qR "${outs[build]}")
+  if [ "$closure" = "${outs[build]}" ]; then pass "$name package's closure is itself ($(du -sh "$closure" | cut -f1))"
+  else fail "$name package's closure: $(echo "$closure" | tr '\n' ' ')"; fi
   local bin
   for bin in "${outs[build]}"/bin/*; do
     if "$bin" > /dev/null; then pass "$name runs $(basename "$bin")"; else fail "$name: $(basename "$bin") failed"; fi
@@ -91,21 +95,62 @@ cp -r "$root/tests/fixtures/basic" "$edited"
 sed -i 's/{} ({} bytes/edited: {} ({} bytes/' "$edited/app/src/main.rs"
 cp -r "$root/tests/fixtures/basic" "$relocked"
 (cd "$relocked" && cargo update -q --precise 1.0.15 -p itoa)
+remanifested="$work/remanifested"
+cp -r "$root/tests/fixtures/basic" "$remanifested"
+printf '\n[features]\nextra = []\n' >> "$remanifested/util/Cargo.toml"
 vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
-args=(--arg src "$root/tests/fixtures/basic" --arg editedSrc "$edited" --arg relockedSrc "$relocked"
+args=(--arg src "$root/tests/fixtures/basic" --arg editedSrc "$edited" --arg relockedSrc "$relocked" --arg remanifestedSrc "$remanifested"
   --arg vendor "$(vendor_of "$root/tests/fixtures/basic")" --arg relockedVendor "$(vendor_of "$relocked")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
-eval_path() { nix-instantiate --eval --read-write-mode "${nix_sandbox[@]}" "$root/nix/tests/edit.nix" "${args[@]}" -A "$1.outPath"; }
-if [ "$(eval_path deps)" = "$(eval_path editedDeps)" ]; then pass "an edited member keeps the deps layer"
-else fail "an edited member changed the deps layer"; fi
-if [ "$(eval_path deps)" != "$(eval_path relockedDeps)" ]; then pass "a changed Cargo.lock gets a new deps layer"
-else fail "a changed Cargo.lock kept the deps layer"; fi
+drv_of() { nix-instantiate --eval "${nix_sandbox[@]}" "$root/nix/tests/edit.nix" "${args[@]}" -A "$1.drvPath"; }
+if [ "$(drv_of deps)" = "$(drv_of editedDeps)" ]; then pass "an edited member keeps the deps derivation: $(drv_of deps)"
+else fail "an edited member changed the deps derivation"; fi
+if [ "$(drv_of deps)" != "$(drv_of remanifestedDeps)" ]; then pass "an edited manifest gets a new deps derivation"
+else fail "an edited manifest kept the deps derivation"; fi
+if [ "$(drv_of deps)" != "$(drv_of relockedDeps)" ]; then pass "a changed Cargo.lock gets a new deps derivation"
+else fail "a changed Cargo.lock kept the deps derivation"; fi
 out=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A edited 2> "$work/log") || { tail -30 "$work/log"; fail "edited build"; }
 if [ -n "${out:-}" ]; then
   if [ "$(members_of "$out")" = '"app"' ] && [ -z "$(deps_of "$out")" ]; then pass "the edited member rebuilt alone"
   else fail "edited build rebuilt members [$(members_of "$out")] dependencies [$(deps_of "$out")]"; fi
   if "$out/bin/app" | grep -q "^edited: "; then pass "the edited binary runs"; else fail "the edited binary is stale"; fi
 fi
+
+# A chain through a binary cache: build's layer (and its parent by
+# reference) copied to a file cache, deleted from the store, substituted
+# back: the same bytes, the same tree laid out, and a derivation on it
+# compiles no dependency.
+tree_of() { # LAYER_OUTPUT DIR: the tree laid out, described line by line
+  "$ci" unpack -q --from "$1" --target-dir "$2" > /dev/null
+  (cd "$2" && find . -printf '%p %y %m %T@ %l\n' | sort && find . -type f -exec sha256sum {} + | sort)
+}
+cache_round_trip() { # STRATEGY
+  local strategy="$1" dir="$work/cache-$1"
+  local cache=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
+    --arg cargoInheritVendor "$(vendor_of "$root")" --argstr strategy "$strategy")
+  local layer before after nar
+  layer=$(nix_build "$root/nix/tests/cache.nix" "${cache[@]}" -A build.layer) || return 1
+  nar() { json_at <(nix --extra-experimental-features nix-command path-info --json "$1") 0.narHash; }
+  before=$(nar "$layer")
+  tree_of "$layer" "$dir/before" > "$dir.before" || return 1
+  nix --extra-experimental-features nix-command copy --to "file://$dir/cache" "$layer" || return 1
+  # shellcheck disable=SC2046 # the chain's paths, and whatever refers to them
+  nix-store --delete $(nix-store -q --referrers-closure $(nix-store -qR "$layer")) > /dev/null 2>&1 || return 1
+  if [ -e "$layer" ]; then echo "$layer is still in the store"; return 1; fi
+  nix-store -r "$layer" --option substituters "file://$dir/cache" --option require-sigs false > /dev/null || return 1
+  after=$(nar "$layer")
+  tree_of "$layer" "$dir/after" > "$dir.after" || return 1
+  if [ "$before" != "$after" ]; then echo "nar hash $before became $after"; return 1; fi
+  if ! diff -q "$dir.before" "$dir.after" > /dev/null; then diff "$dir.before" "$dir.after" | head; return 1; fi
+  out=$(nix_build "$root/nix/tests/cache.nix" "${cache[@]}" -A after) || return 1
+  if [ -n "$(deps_of "$out")" ]; then echo "compiled dependencies: $(deps_of "$out")"; return 1; fi
+  echo "$(wc -l < "$dir.after") lines of tree equal, nar $after, members [$(members_of "$out")] compiled"
+}
+for strategy in layered symlink; do
+  if result=$(cache_round_trip "$strategy" 2> "$work/log"); then
+    pass "$strategy chain through a binary cache: $result"
+  else tail -20 "$work/log"; fail "$strategy chain through a binary cache: $result"; fi
+done
 
 # The stdenv setup hook (what makeSetupHook installs), run the way stdenv
 # runs hook arrays, with cargo run between them as crane does; it inherits
@@ -135,7 +180,7 @@ stdenv_hook() {
     for hook in "${postInstallHooks[@]}"; do "$hook"; done
   )
 }
-if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build 2> /dev/null) && stdenv_hook "$build" > "$work/log" 2>&1; then
+if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build.layer 2> /dev/null) && stdenv_hook "$build" > "$work/log" 2>&1; then
   deps=$("$ci" rebuilt --log "$work/stdenv/cargo.json" --workspace "$work/stdenv/source" --json)
   if [ -f "$work/stdenv/out/layer/manifest.json" ] && [ -z "$(json_at <(echo "$deps") dependencies)" ]; then
     pass "the stdenv setup hook inherits and packs: $deps"
@@ -154,16 +199,17 @@ fi
 # One chain mixing crane (emulated with its own commands) and cargo-inherit.
 mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
-if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/null); then
+if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/null) \
+  && ours_layer=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours.layer 2> /dev/null); then
   if [ -z "$(deps_of "$ours")" ] && "$ours/bin/app" | grep -q "hello from the real util"; then
     pass "cargo-inherit builds on crane's deps archive: members [$(members_of "$ours")], no dependency"
   else fail "on crane's archive: members [$(members_of "$ours")] dependencies [$(deps_of "$ours")]"; fi
   crane_deps=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneDeps 2> /dev/null)
   crane_bytes=$(stat -c %s "$crane_deps/target.tar.zst")
-  if "$ci" inspect --json "$ours/layer" | tr -d ' \n' | grep -qF "\"foreign_parents\":[\"$crane_deps\"]" \
-    && [ "$(stored "$ours")" -le $((crane_bytes / 4)) ]; then
-    pass "its layer reads from crane's archive and stores $(stored "$ours") bytes (crane's: $crane_bytes)"
-  else fail "its layer stores $(stored "$ours") bytes on crane's $crane_bytes: $("$ci" inspect "$ours/layer")"; fi
+  if "$ci" inspect --json "$ours_layer/layer" | tr -d ' \n' | grep -qF "\"foreign_parents\":[\"$crane_deps\"]" \
+    && [ "$(stored "$ours_layer")" -le $((crane_bytes / 4)) ]; then
+    pass "its layer reads from crane's archive and stores $(stored "$ours_layer") bytes (crane's: $crane_bytes)"
+  else fail "its layer stores $(stored "$ours_layer") bytes on crane's $crane_bytes: $("$ci" inspect "$ours_layer/layer")"; fi
 else fail "cargo-inherit on crane's deps archive did not build"; fi
 if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild 2> /dev/null); then
   pass "crane builds on cargo-inherit's export: $(cat "$crane_build/rebuilt.json")"

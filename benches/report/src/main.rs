@@ -111,15 +111,19 @@ fn read_cells(text: &str) -> Result<BTreeMap<String, BTreeMap<String, Cell>>, Bo
     let mut cells: BTreeMap<String, BTreeMap<String, Cell>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let line: Line = serde_json::from_str(line)?;
-        let info = line.path_info.as_ref().and_then(|p| p.first());
+        // A derivation's outputs: its bytes are theirs together; its
+        // closure is at least the largest of theirs.
+        let outputs = line.path_info.as_deref().unwrap_or_default();
+        let nar_bytes = outputs.iter().map(|i| i.nar_size).sum();
+        let closure_bytes = outputs.iter().map(|i| i.closure_size).max().unwrap_or(0);
         let cell = match &line.report {
             Some(r) => Cell {
                 inherit_seconds: r.inherit_seconds,
                 cargo_seconds: r.cargo_seconds,
                 install_seconds: r.install_seconds,
                 units_rebuilt: r.rebuilt.as_ref().map_or(0, |r| r.units),
-                nar_bytes: info.map_or(0, |i| i.nar_size),
-                closure_bytes: info.map_or(0, |i| i.closure_size),
+                nar_bytes,
+                closure_bytes,
                 error: None,
             },
             None => Cell {
