@@ -7,11 +7,12 @@
 , strategy ? "layered"
 , cargoExtraArgs ? ""
 , pname ? "fixture"
+, skeletonKeep ? [ ]
 }:
 let
   lib = import ../lib { inherit cargoInheritVendor cargoInherit; };
   common = { inherit pname src strategy cargoExtraArgs; cargoVendorDir = vendor; };
-  deps = lib.depsOnly common;
+  deps = lib.depsOnly (common // { inherit skeletonKeep; });
   build = lib.build (common // { cargoArtifacts = deps; });
   onBuild = f: f (common // { cargoArtifacts = build; });
 in
