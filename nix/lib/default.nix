@@ -6,7 +6,8 @@
   # Where sandbox-paths mounts the Rust toolchain, and the host's tools.
 , toolchain ? "/rust"
 , hostPath ? "/usr/local/bin:/usr/bin:/bin"
-  # Vendored crates of this repository, to build cargo-inherit itself ...
+  # Vendored crates of this repository, to build cargo-inherit itself
+  # (default: fetched by its Cargo.lock, see vendor.nix) ...
 , cargoInheritVendor ? null
   # ... or an already built cargo-inherit (a path holding bin/).
 , cargoInherit ? null
@@ -24,9 +25,10 @@ let
       }
     else src;
 
+  vendorCargoLock = import ./vendor.nix { inherit system PATH; };
+
   tool =
     if cargoInherit != null then cargoInherit
-    else if cargoInheritVendor == null then throw "nix/lib: give cargoInheritVendor (cargo vendor of this repository) or cargoInherit"
     else derivation {
       name = "cargo-inherit";
       inherit system PATH;
@@ -41,7 +43,8 @@ let
           in builtins.any (p: rel == p || builtins.substring 0 (builtins.stringLength p + 1) rel == "${p}/")
             [ "Cargo.toml" "Cargo.lock" "src" "rustc-wrapper" ];
       };
-      cargoVendorDir = cargoInheritVendor;
+      cargoVendorDir =
+        if cargoInheritVendor != null then cargoInheritVendor else vendorCargoLock ../../Cargo.lock;
     };
 
   ignoredNames = [ "target" "result" ".git" ];
@@ -165,13 +168,12 @@ let
     else { src = cleanSource "${pname}-source" src; })
     // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = artifactsOf cargoArtifacts; }));
 
-  # What a derivation of a chain inherits from: a cargo-inherit derivation's
-  # layer output, or anything else as it is (a crane output, a path).
-  artifactsOf = artifacts:
-    if builtins.isAttrs artifacts && artifacts ? layer then artifacts.layer else artifacts;
+  artifactsOf = import ./artifacts-of.nix;
 in
 rec {
   cargoInherit = tool;
+  # A Cargo.lock's crates.io packages as a vendored directory (cargoVendorDir).
+  inherit vendorCargoLock;
   inherit cargoDerivation depsSource skeleton artifactsOf PATH;
 
   # Every dependency of the workspace, built from its skeleton, in the modes
