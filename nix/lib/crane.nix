@@ -30,9 +30,17 @@ let
       cargoArtifacts = null;
       doInstallCargoArtifacts = false;
       cargoInheritStrategy = strategy;
-      cargoInheritArtifacts = args.cargoArtifacts or null;
+      cargoInheritArtifacts = artifactsOf (args.cargoArtifacts or null);
       nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ hook ];
     };
+
+  # A package's layer goes to an output of its own (the hooks pack into
+  # $layer when there is one), so that the package's closure is the package.
+  withLayerOutput = args:
+    let outputs = args.outputs or [ "out" ];
+    in args // { outputs = outputs ++ (if builtins.elem "layer" outputs then [ ] else [ "layer" ]); };
+
+  artifactsOf = import ./artifacts-of.nix;
 in
 {
   inherit cargoInherit hook craneArgs;
@@ -41,7 +49,7 @@ in
     let wrap = builder: args: builder (craneArgs { inherit strategy; } args);
     in craneLib // {
       buildDepsOnly = wrap craneLib.buildDepsOnly;
-      buildPackage = wrap craneLib.buildPackage;
+      buildPackage = args: wrap craneLib.buildPackage (withLayerOutput args);
       cargoBuild = wrap craneLib.cargoBuild;
       cargoClippy = wrap craneLib.cargoClippy;
       cargoTest = wrap craneLib.cargoTest;

@@ -19,6 +19,8 @@ let
     deps-installs-no-crane-artifacts = deps.doInstallCargoArtifacts == false && deps.cargoInheritArtifacts == null;
     artifacts-go-to-the-hook = bin.cargoInheritArtifacts == "DEPS" && bin.cargoArtifacts == null && clippy.cargoInheritArtifacts == bin;
     strategy-passed = bin.cargoInheritStrategy == "symlink";
+    package-layer-apart = bin.outputs == [ "out" "layer" ] && deps ? outputs == false;
+    layer-output-inherited = (craneLib.cargoTest { cargoArtifacts = { layer = "LAYER"; }; }).cargoInheritArtifacts == "LAYER";
     hook-appended = bin.nativeBuildInputs == [ "pkg-config" cargoInherit.hook ] && cargoInherit.hook.hookName == "cargo-inherit-hook";
     hook-gets-the-tool = cargoInherit.hook.substitutions.cargoInherit.pname == "cargo-inherit";
     rest-of-crane-kept = craneLib.unrelated == "kept";
