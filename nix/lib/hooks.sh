@@ -163,11 +163,55 @@ cargoInheritCheckRebuilt() { # CARGO_JSON_LOG FINGERPRINT_LOG
   fi
   [ -s "$rebuilt" ] || { cat "$rebuilt.err" >&2; return 1; }
   cat "$rebuilt" >&2
-  local deny=()
+  cargoInheritExplain "$2"
+}
+
+# Why dependencies compiled, from cargo's fingerprint log, into the build
+# log and $NIX_BUILD_TOP/explain.txt (installed with the report); fails
+# with cargoInheritDenyDeps=1 when any did.
+cargoInheritExplain() { # FINGERPRINT_LOG
+  local deny=() status=0
   if [ "${cargoInheritDenyDeps:-0}" = 1 ]; then deny=(--deny); fi
-  cargoInheritTool explain --log "$2" --workspace . "${deny[@]}" > "$NIX_BUILD_TOP/explain.txt" \
-    || { cat "$NIX_BUILD_TOP/explain.txt" >&2; return 1; }
+  cargoInheritTool explain --log "$1" --workspace "$(cargoInheritSourceDir)" "${deny[@]}" \
+    > "$NIX_BUILD_TOP/explain.txt" || status=$?
   cat "$NIX_BUILD_TOP/explain.txt" >&2
+  return "$status"
+}
+
+# For builders that run cargo themselves (crane's, through stdenv): from
+# here on the build's stderr also goes to a fingerprint log, and cargo
+# writes its fingerprint decisions there (kept out of the build log), so
+# that `explain` can say why a dependency compiled.
+cargoInheritWatchCargo() {
+  [ -n "${cargoInheritArtifacts:-}" ] || return 0
+  cargoInheritFingerprints="$NIX_BUILD_TOP/cargo-fingerprint.log"
+  : > "$cargoInheritFingerprints"
+  export CARGO_LOG=cargo::core::compiler::fingerprint=info
+  exec {cargoInheritStderr}>&2
+  exec 2> >(tee -a "$cargoInheritFingerprints" | cargoInheritTool filter-log >&"$cargoInheritStderr")
+  cargoInheritWatcher=$!
+}
+
+# Ends cargoInheritWatchCargo and explains what it saw.
+cargoInheritExplainWatched() {
+  [ -n "${cargoInheritWatcher:-}" ] || return 0
+  exec 2>&"$cargoInheritStderr" {cargoInheritStderr}>&-
+  wait "$cargoInheritWatcher" || true
+  unset CARGO_LOG cargoInheritWatcher
+  cargoInheritExplain "$cargoInheritFingerprints"
+}
+
+# What was installed under DIR keeps no reference to the vendored sources,
+# as crane's installs: C code built by build scripts (cc) records the
+# physical directory it was compiled in, the store path behind the fixed
+# vendor links. Its hash is overwritten in place, same length, so offsets
+# hold and Nix no longer sees the reference.
+cargoInheritForgetVendor() { # DIR
+  local vendor hash
+  vendor=$(readlink -f "${cargoVendorDir:-}") || return 0
+  case "$vendor" in "${NIX_STORE:-/nix/store}"/*) ;; *) return 0 ;; esac
+  hash=$(basename "$vendor" | cut -c1-32)
+  { grep -rlF --null "$hash" "$1" || true; } | xargs -0r sed -i "s|$hash|eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee|g"
 }
 
 # Where the layer goes: the derivation's `layer` output when it has one
@@ -205,6 +249,7 @@ cargoInheritInstall() {
       -exec cp {} "$out/bin/" \;
     local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
     if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
+    cargoInheritForgetVendor "$out"
   fi
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \

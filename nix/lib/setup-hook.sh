@@ -8,13 +8,15 @@ export cargoInherit=@cargoInherit@
 cargoInheritStdenvInherit() {
   cargoInheritConfigure
   cargoInheritInherit
+  cargoInheritWatchCargo
 }
 
+# After the last cargo run (crane's tests run in checkPhase): say why any
+# dependency compiled, then pack.
 cargoInheritStdenvInstall() {
+  cargoInheritExplainWatched
   cargoInheritInstall
 }
 
 postPatchHooks+=(cargoInheritStdenvInherit)
-if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
-  postInstallHooks+=(cargoInheritStdenvInstall)
-fi
+postInstallHooks+=(cargoInheritStdenvInstall)
