@@ -162,13 +162,17 @@ for strategy in layered symlink; do
   else tail -20 "$work/log"; fail "$strategy chain through a binary cache: $result"; fi
 done
 
+mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
+  --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
+
 # The stdenv setup hook (what makeSetupHook installs), run the way stdenv
 # runs hook arrays, with cargo run between them as crane does; it inherits
-# the basic fixture's build layer and must compile no dependency.
-stdenv_hook() {
-  local build="$1" top="$work/stdenv"
+# a build layer of the crane mix (vendored crates at their store path, as
+# crane's config has them) and must compile no dependency.
+stdenv_hook() { # LAYER_OUTPUT TOP [RUSTFLAGS]
+  local build="$1" top="$2" rustflags="${3:-}"
   local tool vendor
-  tool=$(nix_build "$root/nix/tests/pipeline.nix" "${args[@]}" -A cargoInherit 2> /dev/null)
+  tool=$(nix_build "$root/nix/tests/pipeline.nix" "${mix[@]}" -A cargoInherit 2> /dev/null)
   vendor=$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")
   mkdir -p "$top/out"
   cp -r "$root/tests/fixtures/basic" "$top/source"
@@ -180,7 +184,8 @@ stdenv_hook() {
     set -euo pipefail
     export PATH="$(rustc --print sysroot)/bin:$PATH"
     export NIX_BUILD_TOP="$top" out="$top/out" cargoVendorDir="$vendor" cargoInheritArtifacts="$build" name=stdenv-hook
-    export cargoInheritPackLevel=19
+    export cargoInheritPackLevel=19 cargoInheritStableVendor=0
+    if [ -n "$rustflags" ]; then export RUSTFLAGS="$rustflags"; fi
     postPatchHooks=() postInstallHooks=()
     # shellcheck source=/dev/null
     source "$top/hook.sh"
@@ -190,7 +195,8 @@ stdenv_hook() {
     for hook in "${postInstallHooks[@]}"; do "$hook"; done
   )
 }
-if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build.layer 2> /dev/null) && stdenv_hook "$build" > "$work/log" 2>&1; then
+if build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours.layer 2> /dev/null) \
+  && stdenv_hook "$build" "$work/stdenv" > "$work/log" 2>&1; then
   deps=$("$ci" rebuilt --log "$work/stdenv/cargo.json" --workspace "$work/stdenv/source" --json)
   if [ -f "$work/stdenv/out/layer/manifest.json" ] && [ -z "$(json_at <(echo "$deps") dependencies)" ]; then
     pass "the stdenv setup hook inherits and packs: $deps"
@@ -205,10 +211,14 @@ if build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A build.layer 2> /
 else
   tail -20 "$work/log"; fail "stdenv setup hook"
 fi
+# crane runs cargo itself: the hook still says why dependencies compiled.
+if stdenv_hook "$build" "$work/stdenv-skewed" "--cfg explain_test" > "$work/log" 2>&1 \
+  && grep -q "RUSTFLAGS differ" "$work/log" && grep -q "RUSTFLAGS differ" "$work/stdenv-skewed/out/cargo-inherit-explain.txt" \
+  && ! grep -q "fingerprint" "$work/log"; then
+  pass "the stdenv setup hook explains a dependency rebuild: $(head -c 150 "$work/stdenv-skewed/out/cargo-inherit-explain.txt")"
+else tail -20 "$work/log"; fail "the stdenv setup hook did not explain the rebuild"; fi
 
 # One chain mixing crane (emulated with its own commands) and cargo-inherit.
-mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
-  --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
 if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/null) \
   && ours_layer=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours.layer 2> /dev/null); then
   if [ -z "$(deps_of "$ours")" ] && "$ours/bin/app" | grep -q "hello from the real util"; then
@@ -239,6 +249,12 @@ else tail -20 "$work/denied.log"; fail "denyDeps failed without saying why"; fi
 # The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
 if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
 else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi
+
+# The flake: no inputs to fetch, cargo-inherit built from crates fetched by
+# its own Cargo.lock, and checks that build the basic chain.
+if nix --extra-experimental-features 'nix-command flakes' flake check "${nix_sandbox[@]}" "$root" > "$work/log" 2>&1; then
+  pass "nix flake check builds the basic chain ($(nix --extra-experimental-features 'nix-command flakes' flake show "$root" 2>/dev/null | grep -c derivation) checks)"
+else tail -20 "$work/log"; fail "nix flake check"; fi
 
 echo "nix: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
