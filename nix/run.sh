@@ -6,9 +6,6 @@
 #   nix/run.sh WORKSPACE_DIR [STRATEGY] [ATTR...]   (default: layered; deps build clippy test doc)
 #   nix/run.sh --print-vendor WORKSPACE_DIR         (vendor it, print it as a Nix expression for --arg)
 #
-# SKELETON_KEEP: paths the deps build needs besides the manifests (depsOnly's
-# skeletonKeep), separated by spaces, e.g. a path dependency that is not a member.
-#
 # Installs Nix (Debian's nix-bin) when missing; vendors crates outside the
 # sandbox, cached under $CARGO_INHERIT_CACHE (default ~/.cache/cargo-inherit).
 set -euo pipefail
@@ -64,9 +61,6 @@ nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 args=(--arg src "$workspace" --arg vendor "$(vendor_in_store "$workspace")" --arg cargoInheritVendor "$(vendor_in_store "$root")"
   --argstr strategy "$strategy" --argstr pname "$(basename "$workspace")")
-keep=()
-for path in ${SKELETON_KEEP:-}; do keep+=("\"$path\""); done
-args+=(--arg skeletonKeep "[ ${keep[*]} ]")
 printf '%-30s %8s %8s %8s %12s  %s\n' derivation inherit cargo install "stored bytes" "units rebuilt"
 for attr in "${attrs[@]}"; do
   out=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr" "${args[@]}")

@@ -60,17 +60,30 @@ let
   # manifest or the lockfile changes the source. The skeleton itself
   # (`cargo-inherit skeleton --file-names`) is made inside the build.
   # keep: paths below the root the deps build reads besides those, e.g. a
-  # file a member's build script includes, or a path dependency that is not
-  # a member (the skeleton names it when it is missing).
+  # file a member's build script includes. Path packages inside the tree
+  # that are not members are compiled with the dependencies and kept whole
+  # without asking: the root manifest's workspace.exclude, and [patch] paths
+  # of the root manifest and .cargo/config.toml (the skeleton names any
+  # other it finds missing).
   depsSource = { pname, src, keep ? [ ] }:
     let
       root = toString src;
+      tomlAt = rel: if builtins.pathExists (src + "/${rel}") then builtins.fromTOML (builtins.readFile (src + "/${rel}")) else { };
+      manifest = tomlAt "Cargo.toml";
+      patchPaths = patch: builtins.concatLists (map
+        (registry: map (p: p.path) (builtins.filter (p: p ? path) (builtins.attrValues patch.${registry})))
+        (builtins.attrNames patch));
+      normal = path: if builtins.substring 0 2 path == "./" then builtins.substring 2 1000000 path else path;
+      nonMembers = builtins.filter (rel: builtins.pathExists (src + "/${rel}")) (map normal
+        ((manifest.workspace.exclude or [ ]) ++ patchPaths (manifest.patch or { })
+          ++ patchPaths ((tomlAt ".cargo/config.toml").patch or { })));
+      keptWhole = keep ++ nonMembers;
       relative = path: builtins.substring (builtins.stringLength root + 1) 1000000 (toString path);
       under = dir: rel: rel == dir || builtins.substring 0 (builtins.stringLength dir + 1) rel == "${dir}/";
       withContents = rel:
         baseNameOf rel == "Cargo.toml"
         || builtins.elem rel [ "Cargo.lock" "rust-toolchain" "rust-toolchain.toml" ]
-        || builtins.any (dir: under dir rel) ([ ".cargo" ] ++ keep);
+        || builtins.any (dir: under dir rel) ([ ".cargo" ] ++ keptWhole);
       rustFiles = dir: prefix: builtins.concatLists (builtins.attrValues (builtins.mapAttrs
         (name: type:
           if builtins.elem name ignoredNames then [ ]
@@ -89,7 +102,7 @@ let
       };
       fileNames = builtins.toFile "${pname}-file-names"
         (builtins.concatStringsSep "\n" (rustFiles src "") + "\n");
-      keep = builtins.concatStringsSep "\n" keep;
+      keep = builtins.concatStringsSep "\n" keptWhole;
     };
 
   # The skeleton as a derivation of its own, for builders that want a

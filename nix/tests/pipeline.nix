@@ -7,12 +7,11 @@
 , strategy ? "layered"
 , cargoExtraArgs ? ""
 , pname ? "fixture"
-, skeletonKeep ? [ ]
 }:
 let
   lib = import ../lib { inherit cargoInheritVendor cargoInherit; };
   common = { inherit pname src strategy cargoExtraArgs; cargoVendorDir = vendor; };
-  deps = lib.depsOnly (common // { inherit skeletonKeep; });
+  deps = lib.depsOnly common;
   build = lib.build (common // { cargoArtifacts = deps; });
   onBuild = f: f (common // { cargoArtifacts = build; });
 in

@@ -71,9 +71,7 @@ check_config_patch() { # STRATEGY
 for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header}; do
   for strategy in layered symlink; do
     : > "$work/outputs"
-    keep=""
-    if [ "$fixture" = config-patch ]; then keep=local-itoa; fi
-    if SKELETON_KEEP="$keep" CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then
+    if CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then
       pass "$fixture/$strategy chain built, no dependency compiled after deps"
       check_chain "$fixture" "$strategy"
       if [ "$fixture" = config-patch ]; then check_config_patch "$strategy"; fi
@@ -83,14 +81,6 @@ for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys sy
     fi
   done
 done
-
-# A path dependency that is not a member is built with the dependencies:
-# given by name only, the deps build says what to keep.
-if "$root/nix/run.sh" "$root/tests/fixtures/config-patch" layered deps > "$work/log" 2>&1; then
-  fail "config-patch: deps built without its local itoa's sources"
-elif grep -q "keep its directory (\`skeleton --keep local-itoa\`, nix/lib's skeletonKeep)" "$work/log"; then
-  pass "a path dependency given by name only: the deps build says to keep local-itoa"
-else tail -20 "$work/log"; fail "config-patch without skeletonKeep: no clear error"; fi
 
 # A failing test fails its derivation, and says why in the build log.
 if "$root/nix/run.sh" "$root/tests/fixtures/failing-test" layered deps test > "$work/log" 2>&1; then
