@@ -18,13 +18,23 @@ pub fn units_of<'a>(
         .collect()
 }
 
-/// The package of a unit directory `.../.fingerprint/<pkg>-<16 hex digits>`.
+/// The package of a unit's fingerprint directory: `.../.fingerprint/<pkg>-<hash>`,
+/// or `.../build/<pkg>/<hash>/fingerprint` in cargo's new build-dir layout
+/// (`-Zbuild-dir-new-layout`), with 16 hex digits of hash.
 fn unit_package(path: &str) -> Option<&str> {
     let (parent, name) = path.rsplit_once('/')?;
-    if !parent.ends_with(".fingerprint") {
+    let (package, hash) = if parent.ends_with(".fingerprint") {
+        name.rsplit_once('-')?
+    } else if name == "fingerprint" {
+        let (rest, hash) = parent.rsplit_once('/')?;
+        let (build, package) = rest.rsplit_once('/')?;
+        if build != "build" && !build.ends_with("/build") {
+            return None;
+        }
+        (package, hash)
+    } else {
         return None;
-    }
-    let (package, hash) = name.rsplit_once('-')?;
+    };
     (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(package)
 }
 
@@ -40,5 +50,17 @@ mod tests {
         );
         assert_eq!(unit_package("debug/.fingerprint/app-0123"), None);
         assert_eq!(unit_package("debug/deps/app-0123456789abcdef"), None);
+        assert_eq!(
+            unit_package("debug/build/my-app/0123456789abcdef/fingerprint"),
+            Some("my-app")
+        );
+        assert_eq!(
+            unit_package("debug/build/my-app/0123456789abcdef/out"),
+            None
+        );
+        assert_eq!(
+            unit_package("debug/deps/my-app/0123456789abcdef/fingerprint"),
+            None
+        );
     }
 }

@@ -13,8 +13,9 @@ use std::path::Path;
 use crate::error::{IoContext, Result};
 use crate::scan::{Node, NodeKind};
 
-/// What cargo writes beside a build script run's `output`, telling it apart
-/// from any other file called `output`, whatever the build-dir layout.
+/// What cargo writes beside a build script run's output (`output`, or
+/// `run/stdout` in the new build-dir layout), telling it apart from any
+/// other file of that name.
 const RUN_MARKER: &str = "root-output";
 
 /// The newest mtime (seconds) of the absolute paths outside `root` that the
@@ -28,7 +29,8 @@ pub fn newest(nodes: &[Node], root: &Path) -> Result<Option<i64>> {
     for node in nodes {
         let is_run_output = matches!(node.kind, NodeKind::File { .. })
             && node.rel.rsplit_once('/').is_some_and(|(dir, name)| {
-                name == "output" && rels.contains(format!("{dir}/{RUN_MARKER}").as_str())
+                matches!(name, "output" | "stdout")
+                    && rels.contains(format!("{dir}/{RUN_MARKER}").as_str())
             });
         if !is_run_output {
             continue;
