@@ -185,9 +185,9 @@ enum Command {
         cargo_seconds: f64,
         #[arg(long)]
         install_seconds: f64,
-        /// The layer the derivation packed, if it did.
+        /// The layers the derivation packed, if it did; repeatable.
         #[arg(long)]
-        layer: PathBuf,
+        layer: Vec<PathBuf>,
         /// The output of `rebuilt --json`, if cargo ran.
         #[arg(long)]
         rebuilt: PathBuf,
@@ -201,6 +201,14 @@ enum Command {
     SplitStdout {
         #[arg(long)]
         log: PathBuf,
+    },
+    /// Print cargo's build directory (build.build-dir) when it is not the
+    /// target directory, nothing otherwise: the hooks inherit it as a layer
+    /// of its own.
+    #[command(hide = true)]
+    BuildDir {
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
     },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
@@ -339,6 +347,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             cargo_stdout::split(std::io::stdin().lock(), file, std::io::stderr())?
         }
         Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
+        Command::BuildDir { workspace } => {
+            if let Some(dir) = crate::workspace::separate_build_dir(&workspace)? {
+                println!("{}", dir.display());
+            }
+        }
         Command::Inspect { layer, json } => {
             print_report(&crate::inspect::inspect(&layer)?, json, true);
         }

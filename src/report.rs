@@ -2,7 +2,7 @@
 //! (`$out/cargo-inherit-report.json`): seconds spent inheriting, running
 //! cargo and installing, the bytes its layer stores, the units cargo rebuilt.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -17,7 +17,8 @@ pub struct Report {
     pub inherit_seconds: f64,
     pub cargo_seconds: f64,
     pub install_seconds: f64,
-    /// Bytes below the layer directory, 0 when the derivation packed none.
+    /// Bytes below the layer directories (target/'s and, with a separate
+    /// build-dir, its own), 0 when the derivation packed none.
     pub stored_bytes: u64,
     /// From `rebuilt --json`; None when cargo did not get to run.
     pub rebuilt: Option<Rebuilt>,
@@ -36,15 +37,14 @@ pub struct Seconds {
 pub fn report(
     name: &str,
     seconds: Seconds,
-    layer: &Path,
+    layers: &[PathBuf],
     rebuilt: &Path,
     cargo_log: &Path,
 ) -> Result<Report> {
-    let stored_bytes = if layer.exists() {
-        apparent_size(layer)?
-    } else {
-        0
-    };
+    let mut stored_bytes = 0;
+    for layer in layers.iter().filter(|l| l.exists()) {
+        stored_bytes += apparent_size(layer)?;
+    }
     Ok(Report {
         name: name.to_string(),
         inherit_seconds: seconds.inherit,

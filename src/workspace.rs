@@ -1,6 +1,6 @@
 //! Reading a workspace as cargo sees it, offline.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand};
 
@@ -23,4 +23,16 @@ pub fn metadata(dir: &Path, dependencies: bool) -> Result<Metadata> {
     command
         .exec()
         .map_err(|e| Error::bad_input(&manifest, format!("cargo metadata failed: {e}")))
+}
+
+/// cargo's build directory for the workspace at `dir` (`build.build-dir`,
+/// `CARGO_BUILD_BUILD_DIR`), when it is not the target directory: where
+/// intermediate artifacts (deps/, build/, .fingerprint/) then live, while
+/// target/ keeps only the final ones.
+pub fn separate_build_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    let metadata = metadata(dir, false)?;
+    Ok(metadata
+        .build_directory
+        .filter(|build| *build != metadata.target_directory)
+        .map(PathBuf::from))
 }
