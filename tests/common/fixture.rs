@@ -132,7 +132,20 @@ impl Project {
 
     /// `cargo` with extra environment variables.
     pub fn cargo_with(&self, args: &[&str], drop_caps: bool, env: &[(&str, &str)]) -> Build {
-        let out = cargo(drop_caps)
+        self.run_cargo(cargo(drop_caps), args, env)
+    }
+
+    /// The cargo of the nightly toolchain (through rustup), for what is
+    /// only on nightly, such as `-Zbuild-dir-new-layout`.
+    pub fn nightly_cargo_with(&self, args: &[&str], env: &[(&str, &str)]) -> Build {
+        let mut nightly = Command::new("rustup");
+        nightly.args(["run", "nightly", "cargo"]);
+        without_outer_cargo_env(&mut nightly);
+        self.run_cargo(nightly, args, env)
+    }
+
+    fn run_cargo(&self, mut cargo: Command, args: &[&str], env: &[(&str, &str)]) -> Build {
+        let out = cargo
             .current_dir(&self.src)
             .args(args)
             .args(["--offline", "--message-format=json"])
