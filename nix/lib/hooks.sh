@@ -121,7 +121,27 @@ cargoInheritInherit() {
   # sources, for crane's) are rebuilt, though their sources have the store's
   # mtime 1 like everything else.
   cargoInheritTool "$verb" --from "$cargoInheritArtifacts" --target-dir "$CARGO_TARGET_DIR" --workspace .
+  cargoInheritFindBuildDir
+  local built_apart="$cargoInheritArtifacts/build-layer"
+  if [ -e "$built_apart" ]; then
+    if [ -z "$cargoInheritBuildDir" ]; then
+      echo "cargo-inherit: $cargoInheritArtifacts was built with cargo's build-dir apart from target/ (it holds build-layer/), this build has none: set the same build.build-dir (or CARGO_BUILD_BUILD_DIR) in every derivation of the chain" >&2
+      return 1
+    fi
+    cargoInheritTool "$verb" --from "$built_apart" --target-dir "$cargoInheritBuildDir" --workspace .
+  fi
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
+}
+
+# cargo's build directory when build.build-dir (or CARGO_BUILD_BUILD_DIR)
+# puts it apart from the target directory, else empty: cargo then keeps
+# its intermediate artifacts there (deps/, build/, .fingerprint/) and only
+# the final ones in target/. Inherited and packed as a layer of its own,
+# build-layer/ beside layer/. Asked of cargo once.
+cargoInheritFindBuildDir() {
+  if [ -z "${cargoInheritBuildDir+set}" ]; then
+    cargoInheritBuildDir=$(cargoInheritTool build-dir --workspace "$(cargoInheritSourceDir)")
+  fi
 }
 
 cargoInheritRunCargo() {
@@ -218,25 +238,40 @@ cargoInheritForgetVendor() { # DIR
 # (nix/lib's derivations), else $out (crane's).
 cargoInheritLayerHome() { echo "${layer:-$out}"; }
 
+# The target (and a separate build directory) packed on what was inherited:
+# HOME/layer and HOME/build-layer.
+cargoInheritPack() { # HOME
+  local common=()
+  # A skeleton's members are dummies; otherwise record the members'
+  # sources (crane's dummy sources included: they differ from the real ones).
+  if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
+    common+=(--skeleton "$(cargoInheritSourceDir)")
+  else
+    common+=(--workspace "$(cargoInheritSourceDir)")
+  fi
+  if [ "${cargoInheritStrategy:-layered}" = symlink ]; then common+=(--format plain)
+  else common+=(--level "${cargoInheritPackLevel:-1}"); fi
+  # A layer reads what a crane output holds from it (either mode); a plain
+  # tree links only into another tree (pack passes the others over).
+  local parents=()
+  if [ -n "${cargoInheritArtifacts:-}" ]; then parents+=(--parent "$cargoInheritArtifacts"); fi
+  cargoInheritFindBuildDir
+  if [ -n "$cargoInheritBuildDir" ]; then
+    local build_parents=()
+    if [ -e "${cargoInheritArtifacts:-}/build-layer" ]; then build_parents+=(--parent "$cargoInheritArtifacts/build-layer"); fi
+    cargoInheritTool pack --target-dir "$cargoInheritBuildDir" --out "$1/build-layer" "${build_parents[@]}" "${common[@]}"
+    # target/'s final artifacts are copies of the build directory's: stored once.
+    parents+=(--parent "$1/build-layer")
+  fi
+  cargoInheritTool pack --target-dir "$CARGO_TARGET_DIR" --out "$1/layer" "${parents[@]}" "${common[@]}"
+}
+
 cargoInheritInstall() {
   local start; start=$(cargoInheritNow)
   local home; home=$(cargoInheritLayerHome)
   mkdir -p "$out" "$home"
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
-    local args=(--target-dir "$CARGO_TARGET_DIR" --out "$home/layer")
-    # A layer reads what a crane output holds from it (either mode); a plain
-    # tree links only into another tree (pack passes the others over).
-    if [ -n "${cargoInheritArtifacts:-}" ]; then args+=(--parent "$cargoInheritArtifacts"); fi
-    # A skeleton's members are dummies; otherwise record the members'
-    # sources (crane's dummy sources included: they differ from the real ones).
-    if [ "${cargoInheritSkeleton:-0}" = 1 ]; then
-      args+=(--skeleton "$(cargoInheritSourceDir)")
-    else
-      args+=(--workspace "$(cargoInheritSourceDir)")
-    fi
-    if [ "${cargoInheritStrategy:-layered}" = symlink ]; then args+=(--format plain)
-    else args+=(--level "${cargoInheritPackLevel:-1}"); fi
-    cargoInheritTool pack "${args[@]}"
+    cargoInheritPack "$home"
     if [ "${cargoInheritExportCrane:-0}" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
   fi
   if [ "${cargoInheritInstallBins:-0}" = 1 ]; then
@@ -254,6 +289,6 @@ cargoInheritInstall() {
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
     --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
-    --layer "$home/layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
+    --layer "$home/layer" --layer "$home/build-layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
     > "$out/cargo-inherit-report.json"
 }

@@ -68,7 +68,7 @@ check_config_patch() { # STRATEGY
   else fail "$name test output: $(cat "${outs[test]}/cargo-inherit-report.json")"; fi
 }
 
-for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header}; do
+for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header build-dir}; do
   for strategy in layered symlink; do
     : > "$work/outputs"
     if CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then
