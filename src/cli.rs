@@ -79,6 +79,12 @@ struct Pack {
     /// hashed, so an unpack next to edited sources rebuilds that member.
     #[arg(long)]
     workspace: Option<PathBuf>,
+    /// cargo's `--message-format=json` output of the runs that built the
+    /// tree: units of packages other than the workspace's that they did not
+    /// use are left out (a target built on another lockfile's keeps the
+    /// replaced versions otherwise). Needs --skeleton or --workspace.
+    #[arg(long, value_name = "CARGO_JSON_LOG")]
+    prune_unused: Option<PathBuf>,
     /// `layered`: compressed, deduplicated layer; `plain`: the tree itself
     /// under OUT/target for `link`, files a parent holds unchanged
     /// replaced by symlinks to it.
@@ -98,6 +104,7 @@ impl Pack {
             },
             skeleton: self.skeleton,
             workspace: self.workspace,
+            prune_unused: self.prune_unused,
         }
     }
 }
@@ -258,16 +265,21 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         }
     };
     match command {
-        Command::Pack(pack) => match pack.format {
-            Format::Layered => say(&crate::pack::pack(&pack.options())?),
-            Format::Plain => say(&plain::pack_plain(
-                &pack.target_dir,
-                &pack.out,
-                &pack.parents,
-                pack.skeleton.as_deref(),
-                pack.workspace.as_deref(),
-            )?),
-        },
+        Command::Pack(pack) => {
+            let format = pack.format;
+            let options = pack.options();
+            match format {
+                Format::Layered => say(&crate::pack::pack(&options)?),
+                Format::Plain => say(&plain::pack_plain(
+                    &options.target_dir,
+                    &options.out,
+                    &options.parents,
+                    options.skeleton.as_deref(),
+                    options.workspace.as_deref(),
+                    options.pruning().as_ref(),
+                )?),
+            }
+        }
         Command::Unpack(l) => say(&inherit::unpack(
             &l.from,
             &l.target_dir,

@@ -3,7 +3,8 @@
 //!
 //! # Pack
 //!
-//! `scan` walks a target directory into nodes (metadata only). `hashing`
+//! `scan` walks a target directory into nodes (metadata only); `prune` may
+//! leave out the units the build's cargo messages show unused. `hashing`
 //! hashes every file on all cores, an `.rlib` as three parts around the
 //! `.rmeta` it embeds (`split`). `pack` asks the parents what they already
 //! hold: layers by their blob index (`layer::Chain`), crane outputs by
@@ -32,7 +33,7 @@
 //! Modules import downwards only. Ground: `error`, `fsutil`, `paths`,
 //! `bytes`, `pool`, `split`, `classify`, `units`, `workspace`. Format:
 //! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
-//! `skeleton`, `watched`. Readers: `staging`, `crane`, `plain`, `artifacts`,
+//! `skeleton`, `watched`, `prune`. Readers: `staging`, `crane`, `plain`, `artifacts`,
 //! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
 //! `rebuilt`, `cargo_stdout`, `report`, `explain`. Top: `cli`.
 
@@ -61,6 +62,7 @@ mod pack;
 mod paths;
 mod plain;
 mod pool;
+mod prune;
 mod rebuilt;
 mod report;
 mod scan;

@@ -16,6 +16,7 @@ use crate::fsutil::{claim_out_dir, OutDir};
 use crate::hashing::{hash_files, Hashed, Span};
 use crate::layer::Chain;
 use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
+use crate::prune::Pruning;
 use crate::scan::{scan, Node, NodeKind};
 use crate::{members, skeleton, units};
 
@@ -28,6 +29,19 @@ pub struct PackOptions {
     pub skeleton: Option<PathBuf>,
     /// The workspace the tree was built from: its members' sources are recorded.
     pub workspace: Option<PathBuf>,
+    /// cargo's JSON messages of the runs that built the tree: units they did
+    /// not use are left out (see `prune`).
+    pub prune_unused: Option<PathBuf>,
+}
+
+impl PackOptions {
+    pub fn pruning(&self) -> Option<Pruning<'_>> {
+        Some(Pruning {
+            log: self.prune_unused.as_deref()?,
+            skeleton: self.skeleton.as_deref(),
+            workspace: self.workspace.as_deref(),
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -51,7 +65,10 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     let (layers, foreign_parents) = split_parents(parents)?;
     let chain = Chain::open_parents(&options.out, &layers)?;
     let borrowable = ForeignIndex::open(&options.out, &foreign_parents)?;
-    let nodes = scan(&options.target_dir)?;
+    let mut nodes = scan(&options.target_dir)?;
+    if let Some(pruning) = options.pruning() {
+        pruning.apply(&mut nodes)?;
+    }
     let hashes = hash_files(&nodes)?;
     let sources = new_blobs(&nodes, &hashes, |id| {
         chain.contains(id) || borrowable.contains(id)

@@ -18,10 +18,16 @@ pub fn units_of<'a>(
         .collect()
 }
 
-/// The package of a unit's fingerprint directory: `.../.fingerprint/<pkg>-<hash>`,
-/// or `.../build/<pkg>/<hash>/fingerprint` in cargo's new build-dir layout
-/// (`-Zbuild-dir-new-layout`), with 16 hex digits of hash.
+/// The package of a unit's fingerprint directory.
 fn unit_package(path: &str) -> Option<&str> {
+    unit_of(path).map(|(package, _)| package)
+}
+
+/// The package and hash of a unit's fingerprint directory:
+/// `.../.fingerprint/<pkg>-<hash>`, or `.../build/<pkg>/<hash>/fingerprint`
+/// in cargo's new build-dir layout (`-Zbuild-dir-new-layout`), with 16 hex
+/// digits of hash. The unit's other files carry the same hash (see `hash_in`).
+pub fn unit_of(path: &str) -> Option<(&str, &str)> {
     let (parent, name) = path.rsplit_once('/')?;
     let (package, hash) = if parent.ends_with(".fingerprint") {
         name.rsplit_once('-')?
@@ -35,7 +41,23 @@ fn unit_package(path: &str) -> Option<&str> {
     } else {
         return None;
     };
-    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(package)
+    is_hash(hash).then_some((package, hash))
+}
+
+/// The unit hash a path component names, as cargo writes them: the whole
+/// component (new layout), or after its last `-` up to an extension
+/// (`libserde-<hash>.rlib`, `serde-<hash>.d`, `build/serde-<hash>`).
+pub fn hash_in(component: &str) -> Option<&str> {
+    if is_hash(component) {
+        return Some(component);
+    }
+    let (_, tail) = component.rsplit_once('-')?;
+    let hash = tail.split('.').next()?;
+    is_hash(hash).then_some(hash)
+}
+
+fn is_hash(text: &str) -> bool {
+    text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -62,5 +84,22 @@ mod tests {
             unit_package("debug/deps/my-app/0123456789abcdef/fingerprint"),
             None
         );
+    }
+
+    #[test]
+    fn finds_the_hash_in_every_form_cargo_writes() {
+        let h = "0123456789abcdef";
+        for name in [
+            format!("libserde-{h}.rlib"),
+            format!("serde-{h}.d"),
+            format!("proc-macro2-{h}"),
+            format!("libserde_derive-{h}.so"),
+            h.to_string(),
+        ] {
+            assert_eq!(hash_in(&name), Some(h), "{name}");
+        }
+        for name in ["app", "lib-serde", "serde-0123.rlib", "output", "libzstd.a"] {
+            assert_eq!(hash_in(name), None, "{name}");
+        }
     }
 }

@@ -153,6 +153,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         settings,
         skeleton: None,
         workspace: None,
+        prune_unused: None,
     })
     .unwrap();
     unpack(&layer, &out, None).unwrap();

@@ -17,6 +17,7 @@ use crate::error::{IoContext, Result};
 use crate::fsutil::{claim_out_dir, write_json, MTIME};
 use crate::manifest::MANIFEST_FILE;
 use crate::paths::is_within;
+use crate::prune::Pruning;
 use crate::scan::{dir_paths, scan, Node, NodeKind};
 use crate::{members, skeleton, units};
 
@@ -33,16 +34,21 @@ pub struct PlainReport {
 const PARTIAL_PREFIX: &str = ".target.partial-";
 
 /// With `skeleton`, the fingerprints of its members' units are left out, so
-/// that `link` makes cargo rebuild them from the real sources.
+/// that `link` makes cargo rebuild them from the real sources; with
+/// `pruning`, the units the build did not use.
 pub fn pack_plain(
     target_dir: &Path,
     out: &Path,
     parents: &[PathBuf],
     skeleton: Option<&Path>,
     workspace: Option<&Path>,
+    pruning: Option<&Pruning<'_>>,
 ) -> Result<PlainReport> {
     let parents = parent_trees(parents)?;
     let mut nodes = scan(target_dir)?;
+    if let Some(pruning) = pruning {
+        pruning.apply(&mut nodes)?;
+    }
     if let Some(dir) = skeleton {
         let members = skeleton::read_info(dir)?.members;
         let units = units::units_of(dir_paths(&nodes), &members);

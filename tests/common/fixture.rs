@@ -20,6 +20,8 @@ pub struct Build {
     pub rebuilt: Vec<String>,
     /// cargo's stderr, then rustc's rendered diagnostics (JSON on stdout).
     pub stderr: String,
+    /// cargo's JSON messages, as `--message-format=json` printed them.
+    pub stdout: String,
 }
 
 impl Project {
@@ -175,6 +177,7 @@ impl Project {
             success: out.status.success(),
             rebuilt,
             stderr,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         }
     }
 }
