@@ -141,6 +141,11 @@ let
     , skeletonKeep ? [ ]
     , denyDeps ? true
     , packLayer ? true
+      # Leave out of the layer the units of dependencies this derivation's
+      # cargo runs did not use (a deps build on another lockfile's deps
+      # keeps the replaced versions otherwise): only where those runs cover
+      # what later derivations need, as a deps derivation's do.
+    , pruneUnused ? false
       # zstd level of the layer: higher stores fewer bytes and packs slower.
     , packLevel ? 1
     , installBins ? false
@@ -168,6 +173,7 @@ let
       cargoInheritSkeleton = if isSkeleton then "1" else "0";
       cargoInheritDenyDeps = if denyDeps then "1" else "0";
       cargoInheritPackLayer = if packLayer then "1" else "0";
+      cargoInheritPruneUnused = if pruneUnused then "1" else "0";
       cargoInheritPackLevel = toString packLevel;
       cargoInheritInstallBins = if installBins then "1" else "0";
       cargoInheritExportCrane = if exportCrane then "1" else "0";
@@ -191,9 +197,16 @@ rec {
 
   # Every dependency of the workspace, built from its skeleton, in the modes
   # later derivations need (check for clippy, test profile for tests).
-  # skeletonKeep: see depsSource's keep.
+  # skeletonKeep: see depsSource's keep. cargoArtifacts may be another deps
+  # derivation, of another lockfile (an earlier revision, another project):
+  # then only the crates that changed and their dependents compile, and
+  # the replaced versions' units are left out of the layer.
   depsOnly = args:
-    cargoDerivation ({ cargoCommands = "check --all-targets;build;test --no-run"; } // args // {
+    cargoDerivation ({
+      cargoCommands = "check --all-targets;build;test --no-run";
+      denyDeps = false;
+      pruneUnused = true;
+    } // args // {
       kind = "deps";
       isSkeleton = true;
     });

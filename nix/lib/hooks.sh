@@ -21,6 +21,8 @@
 #                           $out/cargo-inherit-explain.txt)
 #   cargoInheritPackLayer   0: install no layer (default 1: into $layer/layer, the derivation's
 #                           `layer` output, or $out/layer when it has none)
+#   cargoInheritPruneUnused 1: leave out of the layer the dependencies' units cargo's runs here
+#                           did not use (pack --prune-unused; nix/lib's deps derivations)
 #   cargoInheritPackLevel   zstd level of the layer (default 1; on the bench's 294-crate target
 #                           level 9 stored 15% fewer bytes for 6x the CPU: for binary caches)
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
@@ -251,6 +253,9 @@ cargoInheritPack() { # HOME
   fi
   if [ "${cargoInheritStrategy:-layered}" = symlink ]; then common+=(--format plain)
   else common+=(--level "${cargoInheritPackLevel:-1}"); fi
+  if [ "${cargoInheritPruneUnused:-0}" = 1 ] && [ -f "$NIX_BUILD_TOP/cargo.json" ]; then
+    common+=(--prune-unused "$NIX_BUILD_TOP/cargo.json")
+  fi
   # A layer reads what a crane output holds from it (either mode); a plain
   # tree links only into another tree (pack passes the others over).
   local parents=()

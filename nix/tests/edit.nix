@@ -15,6 +15,10 @@ let
   common = { inherit pname strategy; cargoVendorDir = vendor; };
   deps = lib.depsOnly (common // { inherit src; });
   build = lib.build (common // { inherit src; cargoArtifacts = deps; });
+  relocked = common // { src = relockedSrc; cargoVendorDir = relockedVendor; };
+  # The new lockfile's deps built on the old ones: only the bumped crate
+  # (and its dependents) compiles; the chain on it compiles no dependency.
+  relockedOnDeps = lib.depsOnly (relocked // { cargoArtifacts = deps; });
 in
 {
   inherit deps build;
@@ -23,5 +27,7 @@ in
   # Built on the previous build layer: only the edited member may compile.
   edited = lib.build (common // { src = editedSrc; cargoArtifacts = build; });
   remanifestedDeps = lib.depsOnly (common // { src = remanifestedSrc; });
-  relockedDeps = lib.depsOnly (common // { src = relockedSrc; cargoVendorDir = relockedVendor; });
+  relockedDeps = lib.depsOnly relocked;
+  inherit relockedOnDeps;
+  relockedBuild = lib.build (relocked // { cargoArtifacts = relockedOnDeps; });
 }

@@ -155,6 +155,25 @@ done
 mix=(--arg src "$root/tests/fixtures/basic" --arg vendor "$(vendor_of "$root/tests/fixtures/basic")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
 
+# A lockfile bump (itoa 1.0.19 -> 1.0.15): the new deps built on the old
+# compile itoa alone (no dependency depends on it here), leave the old
+# version's units out, and the build on them compiles no dependency.
+if on_deps=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedOnDeps 2> "$work/log") \
+  && on_deps_layer=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedOnDeps.layer 2>> "$work/log") \
+  && relocked_build=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedBuild 2>> "$work/log"); then
+  full=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A deps.layer 2> /dev/null)
+  # dep-info names the sources, by their fixed vendor path with the version.
+  "$ci" unpack -q --from "$on_deps_layer" --target-dir "$work/relocked-target"
+  dep_info_of() { { grep -rl --include='*.d' "$1" "$work/relocked-target" || true; } | wc -l; }
+  old_units=$(dep_info_of itoa-1.0.19) new_units=$(dep_info_of itoa-1.0.15)
+  if [ "$(deps_of "$on_deps")" = '"itoa"' ] && [ -z "$(deps_of "$relocked_build")" ] \
+    && [ "$old_units" = 0 ] && [ "$new_units" -gt 0 ] && "$relocked_build/bin/app" > /dev/null; then
+    pass "a bumped lockfile's deps on the old deps compiled [$(deps_of "$on_deps")], stored $(stored "$on_deps_layer") bytes (from scratch: $(stored "$full")), the old itoa pruned; its build compiled no dependency"
+  else
+    fail "deps on deps: compiled [$(deps_of "$on_deps")], its build compiled [$(deps_of "$relocked_build")], dep-info of itoa 1.0.19: $old_units, of 1.0.15: $new_units"
+  fi
+else tail -30 "$work/log"; fail "a bumped lockfile's deps on the old deps did not build"; fi
+
 # The stdenv setup hook (what makeSetupHook installs), run the way stdenv
 # runs hook arrays, with cargo run between them as crane does; it inherits
 # a build layer of the crane mix (vendored crates at their store path, as
