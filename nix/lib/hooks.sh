@@ -7,7 +7,8 @@
 #   cargoVendorDir          vendored crates (`cargo vendor` output); unset when the
 #                           builder configures vendoring itself (crane)
 #   cargoInheritArtifacts   optional: what to inherit: an earlier cargo-inherit derivation (holding
-#                           layer/) or a crane output (target.tar.zst chain, or target/)
+#                           layer/) or a crane output (target.tar.zst chain, or target/); several
+#                           separated by spaces, the first winning where two hold one path
 #   cargoInheritStrategy    layered (pack/unpack, default) or symlink (pack --format plain/link)
 #   cargoCommands           cargo commands separated by ';', e.g. "check;build;test --no-run"
 #   cargoExtraArgs          arguments for every command, e.g. --release
@@ -122,16 +123,21 @@ cargoInheritInherit() {
   # --workspace: members edited since those artifacts (or built from dummy
   # sources, for crane's) are rebuilt, though their sources have the store's
   # mtime 1 like everything else.
-  cargoInheritTool "$verb" --from "$cargoInheritArtifacts" --target-dir "$CARGO_TARGET_DIR" --workspace .
   cargoInheritFindBuildDir
-  local built_apart="$cargoInheritArtifacts/build-layer"
-  if [ -e "$built_apart" ]; then
+  # Several artifacts (cargoArtifacts a list: two projects' deps, a shared
+  # base) are laid out one over the other, the first last: where two hold
+  # the same path, the first one's is kept.
+  local all i
+  read -ra all <<< "$cargoInheritArtifacts"
+  for (( i = ${#all[@]} - 1; i >= 0; i-- )); do
+    cargoInheritTool "$verb" --from "${all[i]}" --target-dir "$CARGO_TARGET_DIR" --workspace .
+    [ -e "${all[i]}/build-layer" ] || continue
     if [ -z "$cargoInheritBuildDir" ]; then
-      echo "cargo-inherit: $cargoInheritArtifacts was built with cargo's build-dir apart from target/ (it holds build-layer/), this build has none: set the same build.build-dir (or CARGO_BUILD_BUILD_DIR) in every derivation of the chain" >&2
+      echo "cargo-inherit: ${all[i]} was built with cargo's build-dir apart from target/ (it holds build-layer/), this build has none: set the same build.build-dir (or CARGO_BUILD_BUILD_DIR) in every derivation of the chain" >&2
       return 1
     fi
-    cargoInheritTool "$verb" --from "$built_apart" --target-dir "$cargoInheritBuildDir" --workspace .
-  fi
+    cargoInheritTool "$verb" --from "${all[i]}/build-layer" --target-dir "$cargoInheritBuildDir" --workspace .
+  done
   cargoInheritInheritSeconds=$(cargoInheritSince "$start")
 }
 
@@ -258,12 +264,13 @@ cargoInheritPack() { # HOME
   fi
   # A layer reads what a crane output holds from it (either mode); a plain
   # tree links only into another tree (pack passes the others over).
-  local parents=()
-  if [ -n "${cargoInheritArtifacts:-}" ]; then parents+=(--parent "$cargoInheritArtifacts"); fi
+  local parents=() build_parents=() artifacts
+  for artifacts in ${cargoInheritArtifacts:-}; do
+    parents+=(--parent "$artifacts")
+    if [ -e "$artifacts/build-layer" ]; then build_parents+=(--parent "$artifacts/build-layer"); fi
+  done
   cargoInheritFindBuildDir
   if [ -n "$cargoInheritBuildDir" ]; then
-    local build_parents=()
-    if [ -e "${cargoInheritArtifacts:-}/build-layer" ]; then build_parents+=(--parent "$cargoInheritArtifacts/build-layer"); fi
     cargoInheritTool pack --target-dir "$cargoInheritBuildDir" --out "$1/build-layer" "${build_parents[@]}" "${common[@]}"
     # target/'s final artifacts are copies of the build directory's: stored once.
     parents+=(--parent "$1/build-layer")

@@ -174,6 +174,28 @@ if on_deps=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedOnDeps
   fi
 else tail -30 "$work/log"; fail "a bumped lockfile's deps on the old deps did not build"; fi
 
+# Project B's deps on project A's deps, and on two parents at once: each
+# compiles only what its parents lack (from scratch medium compiles all of
+# its dependencies); the build on them compiles none.
+parents=(--arg fixtures "$root/tests/fixtures" --arg cargoInheritVendor "$(vendor_of "$root")"
+  --arg vendors "{ basic = $(vendor_of "$root/tests/fixtures/basic"); cc-sys = $(vendor_of "$root/tests/fixtures/cc-sys"); medium = $(vendor_of "$root/tests/fixtures/medium"); }")
+compiled() { deps_of "$1" | tr ',' '\n' | tr -d '"' | grep -v '^$' || true; }
+if on_basic=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A onBasic 2> "$work/log") \
+  && on_both=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A onBoth 2>> "$work/log") \
+  && on_both_build=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A build 2>> "$work/log"); then
+  # Crates basic (itoa, serde_core, unicode-ident) and cc-sys (shlex,
+  # find-msvc-tools) build with medium's very features and dependencies.
+  from_a=$(compiled "$on_basic" | grep -cxE 'itoa|serde_core|unicode-ident|shlex|find-msvc-tools' || true)
+  from_both=$(compiled "$on_both" | grep -cxE 'itoa|serde_core|unicode-ident|shlex|find-msvc-tools' || true)
+  only_in_both=$(comm -13 <(compiled "$on_basic" | sort) <(compiled "$on_both" | sort) | wc -l)
+  if [ "$(compiled "$on_basic" | grep -cxE 'shlex|find-msvc-tools')" = 2 ] && [ "$from_a" = 2 ] \
+    && [ "$from_both" = 0 ] && [ "$only_in_both" = 0 ] && [ -z "$(deps_of "$on_both_build")" ]; then
+    pass "medium's deps on basic's compiled $(compiled "$on_basic" | wc -l) crates, on basic's and cc-sys's $(compiled "$on_both" | wc -l) (not shlex, find-msvc-tools); its build compiled none"
+  else
+    fail "deps on other projects' deps: on basic [$(deps_of "$on_basic")], on both [$(deps_of "$on_both")], build [$(deps_of "$on_both_build")]"
+  fi
+else tail -30 "$work/log"; fail "deps on other projects' deps did not build"; fi
+
 # The stdenv setup hook (what makeSetupHook installs), run the way stdenv
 # runs hook arrays, with cargo run between them as crane does; it inherits
 # a build layer of the crane mix (vendored crates at their store path, as
