@@ -120,13 +120,12 @@ cargoInheritInherit() {
     symlink) verb=link ;;
     *) echo "cargo-inherit: unknown cargoInheritStrategy '$cargoInheritStrategy'" >&2; return 1 ;;
   esac
-  # --workspace: members edited since those artifacts (or built from dummy
-  # sources, for crane's) are rebuilt, though their sources have the store's
-  # mtime 1 like everything else.
   cargoInheritFindBuildDir
   # Several artifacts (cargoArtifacts a list: two projects' deps, a shared
   # base) are laid out one over the other, the first last: where two hold
-  # the same path, the first one's is kept.
+  # the same path, the first one's is kept. --workspace: members edited
+  # since those artifacts (or built from dummy sources, for crane's) are
+  # rebuilt, though their sources have the store's mtime 1 like everything else.
   local all i
   read -ra all <<< "$cargoInheritArtifacts"
   for (( i = ${#all[@]} - 1; i >= 0; i-- )); do
