@@ -183,6 +183,35 @@ if on_deps=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedOnDeps
   fi
 else tail -30 "$work/log"; fail "a bumped lockfile's deps on the old deps did not build"; fi
 
+# More changes to the dependencies, each built on the deps before: exactly
+# the changed crates and their dependents compile, and a removed crate's
+# units are left out.
+bump_case() { # NAME FIXTURE EXPECTED COMMAND...: EXPECTED the crates to compile, sorted
+  local name="$1" fixture="$2" expected="$3" dir out layer
+  dir="$(mktemp -d "$work/bump-XXXX")/$fixture"
+  shift 3
+  cp -r "$root/tests/fixtures/$fixture" "$dir"
+  if ! (cd "$dir" && "$@") > "$work/log" 2>&1; then tail -5 "$work/log"; fail "$name: the change itself failed"; return; fi
+  local bump=(--arg src "$root/tests/fixtures/$fixture" --arg vendor "$(vendor_of "$root/tests/fixtures/$fixture")"
+    --arg changedSrc "$dir" --arg changedVendor "$(vendor_of "$dir")" --argstr pname "$fixture"
+    --arg cargoInheritVendor "$(vendor_of "$root")")
+  if ! out=$(nix_build "$root/nix/tests/bumps.nix" "${bump[@]}" -A onBefore 2> "$work/log") \
+    || ! layer=$(nix_build "$root/nix/tests/bumps.nix" "${bump[@]}" -A onBefore.layer 2> /dev/null); then
+    tail -20 "$work/log"; fail "$name: the deps did not build"; return
+  fi
+  "$ci" unpack -q --from "$layer" --target-dir "$dir.target"
+  local gone; gone=$({ grep -rl --include='*.d' "/vendor/itoa-" "$dir.target" || true; } | wc -l)
+  local compiled; compiled=$(deps_of "$out" | tr ',' '\n' | tr -d '"' | grep -v '^$' | sort | paste -sd' ' || true)
+  if [ "$compiled" != "$expected" ]; then fail "$name: compiled [$compiled], expected [$expected]"
+  elif [ -z "$expected" ] && [ "$gone" != 0 ]; then fail "$name: $gone dep-info files of itoa are left"
+  else pass "$name: the deps on the deps before compiled [$compiled]"; fi
+}
+bump_case "a -sys crate bumped (zstd-sys 2.1.3 -> 2.1.2, a C build)" medium "zstd zstd-safe zstd-sys" \
+  cargo update -q -p zstd-sys --precise 2.1.2+zstd.1.5.7
+bump_case "a dependency added (ryu)" basic "ryu" cargo add -q -p util ryu@1
+# Nothing to compile; the removed crate's units left out (no dep-info names it).
+bump_case "a dependency removed (itoa)" basic "" sh -c 'cargo remove -q -p app itoa && cargo remove -q -p util itoa'
+
 # Project B's deps on project A's deps, and on two parents at once: each
 # compiles only what its parents lack (from scratch medium compiles all of
 # its dependencies); the build on them compiles none.
