@@ -2,6 +2,7 @@
 set -euo pipefail
 # shellcheck source=hooks.sh
 source "$cargoInheritHooks"
+cargoInheritConfigureVendor
 cargoInheritConfigure
 cargoInheritPrepareSource
 cargoInheritInherit

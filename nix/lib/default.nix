@@ -116,7 +116,7 @@ let
       args = [ "-c" ''
         set -euo pipefail
         source ${./hooks.sh}
-        cargoInheritConfigure
+        cargoInheritConfigureVendor
         cargoInheritMakeSkeleton "$out"
       '' ];
       cargoInherit = tool;

@@ -4,8 +4,8 @@
 # Environment they read:
 #   cargoInherit            store path holding bin/cargo-inherit and bin/cargo-inherit-rustc
 #   src                     the workspace sources
-#   cargoVendorDir          vendored crates (`cargo vendor` output); unset when the
-#                           builder configures vendoring itself (crane)
+#   cargoVendorDir          vendored crates (`cargo vendor` output), for cargoInheritConfigureVendor
+#                           (the standalone builder; crane configures its own)
 #   cargoInheritArtifacts   optional: what to inherit: an earlier cargo-inherit derivation (holding
 #                           layer/) or a crane output (target.tar.zst chain, or target/); several
 #                           separated by spaces, the first winning where two hold one path
@@ -37,7 +37,7 @@ cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%
 cargoInheritTool() { "$cargoInherit/bin/cargo-inherit" "$@"; }
 
 # Cargo's config for vendored crates, offline: the one place it is written
-# (the skeleton, cargo-inherit's own build and crane's emulation use it too).
+# (cargo-inherit's own build and crane's emulation use it too).
 cargoInheritVendorConfig() { # VENDOR_DIR CONFIG_FILE
   cat > "$2" <<CONFIG
 [source.crates-io]
@@ -61,17 +61,20 @@ cargoInheritStableVendor() { # VENDOR_DIR
   echo "$fixed"
 }
 
+# The standalone builder's cargo home: vendored crates, offline. Not for
+# crane, which vendors (and sets cargoVendorDir, in its own layout) itself.
+cargoInheritConfigureVendor() {
+  export HOME="$NIX_BUILD_TOP/home"
+  export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
+  mkdir -p "$HOME" "$CARGO_HOME"
+  local vendor="$cargoVendorDir"
+  if [ "${cargoInheritStableVendor:-1}" = 1 ]; then vendor=$(cargoInheritStableVendor "$vendor"); fi
+  cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
+}
+
 cargoInheritConfigure() {
   # The same paths in every derivation: fingerprints hold absolute paths.
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$NIX_BUILD_TOP/source/target}"
-  if [ -n "${cargoVendorDir:-}" ]; then
-    export HOME="$NIX_BUILD_TOP/home"
-    export CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
-    mkdir -p "$HOME" "$CARGO_HOME"
-    local vendor="$cargoVendorDir"
-    if [ "${cargoInheritStableVendor:-1}" = 1 ]; then vendor=$(cargoInheritStableVendor "$vendor"); fi
-    cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
-  fi
   # Every layer of a chain uses the wrapper: build scripts see RUSTC_WRAPPER
   # and some rerun when it changes.
   export RUSTC_WRAPPER="$cargoInherit/bin/cargo-inherit-rustc"

@@ -252,12 +252,17 @@ stdenv_hook() { # LAYER_OUTPUT TOP [RUSTFLAGS]
     # rustup proxy would look for its settings in the build's HOME).
     set -euo pipefail
     export PATH="$(rustc --print sysroot)/bin:$PATH"
-    export NIX_BUILD_TOP="$top" out="$top/out" cargoVendorDir="$vendor" cargoInheritArtifacts="$build" name=stdenv-hook
-    export cargoInheritPackLevel=19 cargoInheritStableVendor=0
+    export NIX_BUILD_TOP="$top" out="$top/out" cargoInheritArtifacts="$build" name=stdenv-hook
+    export cargoInheritPackLevel=19
+    export CARGO_HOME="$top/.cargo-home" cargoVendorDir="$vendor"
     if [ -n "$rustflags" ]; then export RUSTFLAGS="$rustflags"; fi
     postPatchHooks=() postInstallHooks=()
     # shellcheck source=/dev/null
     source "$top/hook.sh"
+    # crane vendors itself, into its cargo home, by the crates' store path
+    # (its cargoVendorDir, in its own layout, is not for the hooks).
+    mkdir -p "$CARGO_HOME"
+    cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
     cd "$top/source"
     for hook in "${postPatchHooks[@]}"; do "$hook"; done
     cargo build --offline --locked --message-format=json > "$top/cargo.json"
