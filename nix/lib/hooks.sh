@@ -29,8 +29,9 @@
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
 #                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
 #   cargoInheritExportCrane 1: also write target.tar.zst beside the layer, for crane derivations
-#   cargoInheritStableVendor 0: cargo reads cargoVendorDir at its store path (default 1: through
-#                           links at $NIX_BUILD_TOP/vendor, see cargoInheritStableVendor)
+#   cargoInheritStableVendor 0: cargo reads the vendored crates at their store path (default 1:
+#                           through links at $NIX_BUILD_TOP/vendor, see cargoInheritStableVendor
+#                           and, for crane's config, cargoInheritStableCraneVendor)
 
 cargoInheritNow() { date +%s.%N; }
 cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -54,8 +55,8 @@ CONFIG
 # paths, which then depend on crate versions and not on the vendor
 # directory's store path (that is, not on the lockfile). The wrapper keeps
 # the store path out of debug info. Prints the fixed directory.
-cargoInheritStableVendor() { # VENDOR_DIR
-  local fixed="$NIX_BUILD_TOP/vendor" crate
+cargoInheritStableVendor() { # VENDOR_DIR [FIXED_DIR]
+  local fixed="${2:-$NIX_BUILD_TOP/vendor}" crate
   mkdir -p "$fixed"
   for crate in "$1"/*/; do ln -sfn "${crate%/}" "$fixed/$(basename "$crate")"; done
   echo "$fixed"
@@ -70,6 +71,26 @@ cargoInheritConfigureVendor() {
   local vendor="$cargoVendorDir"
   if [ "${cargoInheritStableVendor:-1}" = 1 ]; then vendor=$(cargoInheritStableVendor "$vendor"); fi
   cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
+}
+
+# crane writes its own vendoring config, naming each source's vendored
+# crates by store path: each such directory is replaced by fixed links at
+# $NIX_BUILD_TOP/vendor/SOURCE_NAME (crane's source names hash the registry
+# URL, not the lockfile), as cargoInheritStableVendor does for ours.
+cargoInheritStableCraneVendor() {
+  local config="${CARGO_HOME:-}/config.toml" line section="" fixed
+  [ "${cargoInheritStableVendor:-1}" = 1 ] && [ -f "$config" ] || return 0
+  local store="${NIX_STORE:-/nix/store}" stable="$config.cargo-inherit"
+  : > "$stable"
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ "$line" =~ ^\[source\.\"?([^]\"]+)\"?\] ]]; then section="${BASH_REMATCH[1]}"; fi
+    if [[ "$line" =~ ^directory\ *=\ *\"($store/[^\"]+)\" ]]; then
+      fixed=$(cargoInheritStableVendor "${BASH_REMATCH[1]}" "$NIX_BUILD_TOP/vendor/${section//[^A-Za-z0-9_.-]/_}")
+      line="directory = \"$fixed\""
+    fi
+    printf '%s\n' "$line" >> "$stable"
+  done < "$config"
+  mv "$stable" "$config"
 }
 
 cargoInheritConfigure() {

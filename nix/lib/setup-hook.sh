@@ -19,4 +19,6 @@ cargoInheritStdenvInstall() {
 }
 
 postPatchHooks+=(cargoInheritStdenvInherit)
+# crane's vendoring config is written by then, whichever phase it uses.
+preBuildHooks+=(cargoInheritStableCraneVendor)
 postInstallHooks+=(cargoInheritStdenvInstall)

@@ -238,12 +238,17 @@ else tail -30 "$work/log"; fail "deps on other projects' deps did not build"; fi
 # runs hook arrays, with cargo run between them as crane does; it inherits
 # a build layer of the crane mix (vendored crates at their store path, as
 # crane's config has them) and must compile no dependency.
-stdenv_hook() { # LAYER_OUTPUT TOP [RUSTFLAGS]
+# Environment: STDENV_VENDOR (the vendored crates, default: those the
+# inherited layer was built with), STDENV_STABLE (cargoInheritStableVendor,
+# default 0: the crane-mix layers read crates at their store path),
+# STDENV_OUT (default TOP/out).
+stdenv_hook() { # LAYER_OUTPUT (or "") TOP [RUSTFLAGS]
   local build="$1" top="$2" rustflags="${3:-}"
-  local tool vendor
+  local tool vendor="${STDENV_VENDOR:-}" out="${STDENV_OUT:-$2/out}"
   tool=$(nix_build "$root/nix/tests/pipeline.nix" "${mix[@]}" -A cargoInherit 2> /dev/null)
-  vendor=$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")
-  mkdir -p "$top/out"
+  [ -n "$vendor" ] || vendor=$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")
+  mkdir -p "$out"
+  rm -rf "$top/source"
   cp -r "$root/tests/fixtures/basic" "$top/source"
   find "$top/source" -exec touch -h -d @1 {} +
   sed -e "s|@hooks@|$root/nix/lib/hooks.sh|" -e "s|@cargoInherit@|$tool|" "$root/nix/lib/setup-hook.sh" > "$top/hook.sh"
@@ -252,11 +257,12 @@ stdenv_hook() { # LAYER_OUTPUT TOP [RUSTFLAGS]
     # rustup proxy would look for its settings in the build's HOME).
     set -euo pipefail
     export PATH="$(rustc --print sysroot)/bin:$PATH"
-    export NIX_BUILD_TOP="$top" out="$top/out" cargoInheritArtifacts="$build" name=stdenv-hook
-    export cargoInheritPackLevel=19
+    export NIX_BUILD_TOP="$top" out="$out" name=stdenv-hook
+    if [ -n "$build" ]; then export cargoInheritArtifacts="$build"; fi
+    export cargoInheritPackLevel=19 cargoInheritStableVendor="${STDENV_STABLE:-0}"
     export CARGO_HOME="$top/.cargo-home" cargoVendorDir="$vendor"
     if [ -n "$rustflags" ]; then export RUSTFLAGS="$rustflags"; fi
-    postPatchHooks=() postInstallHooks=()
+    postPatchHooks=() preBuildHooks=() postInstallHooks=()
     # shellcheck source=/dev/null
     source "$top/hook.sh"
     # crane vendors itself, into its cargo home, by the crates' store path
@@ -264,7 +270,7 @@ stdenv_hook() { # LAYER_OUTPUT TOP [RUSTFLAGS]
     mkdir -p "$CARGO_HOME"
     cargoInheritVendorConfig "$vendor" "$CARGO_HOME/config.toml"
     cd "$top/source"
-    for hook in "${postPatchHooks[@]}"; do "$hook"; done
+    for hook in "${postPatchHooks[@]}" "${preBuildHooks[@]}"; do "$hook"; done
     cargo build --offline --locked --message-format=json > "$top/cargo.json"
     for hook in "${postInstallHooks[@]}"; do "$hook"; done
   )
@@ -285,6 +291,24 @@ if build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours.layer 2
 else
   tail -20 "$work/log"; fail "stdenv setup hook"
 fi
+# crane names its vendored crates by store path, which a new lockfile
+# moves: the hook points cargo at fixed links instead. Built once, then
+# again on that layer with the same crates at another store path: nothing
+# compiles (the fingerprints hold the fixed path).
+moved="$work/vendor-moved"
+cp -r "$(nix-store -q --binding cargoVendorDir "$(nix-store -q --deriver "$build")")" "$moved"
+if moved=$(nix-store --add "$moved") \
+  && STDENV_STABLE=1 STDENV_VENDOR="$(vendor_of "$root/tests/fixtures/basic" | cut -d'"' -f2)" STDENV_OUT="$work/stdenv-stable/first" \
+    stdenv_hook "" "$work/stdenv-stable" > "$work/log" 2>&1 \
+  && STDENV_STABLE=1 STDENV_VENDOR="$moved" STDENV_OUT="$work/stdenv-stable/second" \
+    stdenv_hook "$work/stdenv-stable/first" "$work/stdenv-stable" > "$work/log" 2>&1; then
+  deps=$("$ci" rebuilt --log "$work/stdenv-stable/cargo.json" --workspace "$work/stdenv-stable/source" --json)
+  if grep -q "directory = \"$work/stdenv-stable/vendor/vendored\"" "$work/stdenv-stable/.cargo-home/config.toml" \
+    && [ -z "$(json_at <(echo "$deps") dependencies)" ]; then
+    pass "the stdenv hook gives crane's vendored crates a fixed path: moved to $moved, nothing compiled ($deps)"
+  else fail "crane's vendored crates moved: $deps; $(cat "$work/stdenv-stable/.cargo-home/config.toml")"; fi
+else tail -20 "$work/log"; fail "the stdenv hook with crane's vendored crates moved"; fi
+
 # crane runs cargo itself: the hook still says why dependencies compiled.
 if stdenv_hook "$build" "$work/stdenv-skewed" "--cfg explain_test" > "$work/log" 2>&1 \
   && grep -q "RUSTFLAGS differ" "$work/log" && grep -q "RUSTFLAGS differ" "$work/stdenv-skewed/out/cargo-inherit-explain.txt" \
