@@ -15,13 +15,20 @@
 let
   PATH = "${toolchain}/bin:${hostPath}";
 
+  # Build outputs and version control: never part of a source.
+  ignoredNames = [ "target" "result" ".git" ];
+  # A filter's path, relative to the root of the tree it filters.
+  relativeTo = root: path: builtins.substring (builtins.stringLength (toString root) + 1) 1000000 (toString path);
+  # rel is dir or lies below it.
+  under = dir: rel: rel == dir || builtins.substring 0 (builtins.stringLength dir + 1) rel == "${dir}/";
+
   # A source tree without build outputs, copied into the store.
   cleanSource = name: src:
     if builtins.isPath src then
       builtins.path {
         inherit name;
         path = src;
-        filter = path: type: !(builtins.elem (baseNameOf path) [ "target" "result" ".git" ]);
+        filter = path: type: !(builtins.elem (baseNameOf path) ignoredNames);
       }
     else src;
 
@@ -39,15 +46,12 @@ let
         name = "cargo-inherit-source";
         path = ../..;
         filter = path: type:
-          let rel = builtins.substring (builtins.stringLength (toString ../..) + 1) 1000 (toString path);
-          in builtins.any (p: rel == p || builtins.substring 0 (builtins.stringLength p + 1) rel == "${p}/")
-            [ "Cargo.toml" "Cargo.lock" "src" "rustc-wrapper" ];
+          builtins.any (dir: under dir (relativeTo ../.. path)) [ "Cargo.toml" "Cargo.lock" "src" "rustc-wrapper" ];
       };
       cargoVendorDir =
         if cargoInheritVendor != null then cargoInheritVendor else vendorCargoLock ../../Cargo.lock;
     };
 
-  ignoredNames = [ "target" "result" ".git" ];
   hasSuffix = suffix: s:
     let n = builtins.stringLength s; k = builtins.stringLength suffix;
     in n >= k && builtins.substring (n - k) k s == suffix;
@@ -67,7 +71,6 @@ let
   # other it finds missing).
   depsSource = { pname, src, keep ? [ ] }:
     let
-      root = toString src;
       tomlAt = rel: if builtins.pathExists (src + "/${rel}") then builtins.fromTOML (builtins.readFile (src + "/${rel}")) else { };
       manifest = tomlAt "Cargo.toml";
       patchPaths = patch: builtins.concatLists (map
@@ -78,8 +81,6 @@ let
         ((manifest.workspace.exclude or [ ]) ++ patchPaths (manifest.patch or { })
           ++ patchPaths ((tomlAt ".cargo/config.toml").patch or { })));
       keptWhole = keep ++ nonMembers;
-      relative = path: builtins.substring (builtins.stringLength root + 1) 1000000 (toString path);
-      under = dir: rel: rel == dir || builtins.substring 0 (builtins.stringLength dir + 1) rel == "${dir}/";
       withContents = rel:
         baseNameOf rel == "Cargo.toml"
         || builtins.elem rel [ "Cargo.lock" "rust-toolchain" "rust-toolchain.toml" ]
@@ -98,7 +99,7 @@ let
         path = src;
         filter = path: type:
           !(builtins.elem (baseNameOf path) ignoredNames)
-          && (type == "directory" || withContents (relative path));
+          && (type == "directory" || withContents (relativeTo src path));
       };
       fileNames = builtins.toFile "${pname}-file-names"
         (builtins.concatStringsSep "\n" (rustFiles src "") + "\n");
