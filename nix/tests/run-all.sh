@@ -31,6 +31,11 @@ stored() { # LAYER_OUTPUT
 }
 deps_of() { json_at "$1/cargo-inherit-report.json" rebuilt.dependencies; }
 members_of() { json_at "$1/cargo-inherit-report.json" rebuilt.members; }
+# The dependencies a derivation compiled, one a line, sorted.
+compiled() { deps_of "$1" | tr ',' '\n' | tr -d '"' | grep -v '^$' | sort || true; }
+# How many dep-info files below DIR name TEXT (a vendored crate's
+# directory, NAME-VERSION): whether the crate's units are there.
+dep_info_naming() { { grep -rl --include='*.d' "$2" "$1" || true; } | wc -l; } # DIR TEXT
 
 check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
   local fixture="$1" strategy="$2" name="$1/$2" attr out deps_bytes
@@ -173,8 +178,8 @@ if on_deps=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A relockedOnDeps
   full=$(nix_build "$root/nix/tests/edit.nix" "${args[@]}" -A deps.layer 2> /dev/null)
   # dep-info names the sources, by their fixed vendor path with the version.
   "$ci" unpack -q --from "$on_deps_layer" --target-dir "$work/relocked-target"
-  dep_info_of() { { grep -rl --include='*.d' "$1" "$work/relocked-target" || true; } | wc -l; }
-  old_units=$(dep_info_of itoa-1.0.19) new_units=$(dep_info_of itoa-1.0.15)
+  old_units=$(dep_info_naming "$work/relocked-target" itoa-1.0.19)
+  new_units=$(dep_info_naming "$work/relocked-target" itoa-1.0.15)
   if [ "$(deps_of "$on_deps")" = '"itoa"' ] && [ -z "$(deps_of "$relocked_build")" ] \
     && [ "$old_units" = 0 ] && [ "$new_units" -gt 0 ] && "$relocked_build/bin/app" > /dev/null; then
     pass "a bumped lockfile's deps on the old deps compiled [$(deps_of "$on_deps")], stored $(stored "$on_deps_layer") bytes (from scratch: $(stored "$full")), the old itoa pruned; its build compiled no dependency"
@@ -200,8 +205,8 @@ bump_case() { # NAME FIXTURE EXPECTED COMMAND...: EXPECTED the crates to compile
     tail -20 "$work/log"; fail "$name: the deps did not build"; return
   fi
   "$ci" unpack -q --from "$layer" --target-dir "$dir.target"
-  local gone; gone=$({ grep -rl --include='*.d' "/vendor/itoa-" "$dir.target" || true; } | wc -l)
-  local compiled; compiled=$(deps_of "$out" | tr ',' '\n' | tr -d '"' | grep -v '^$' | sort | paste -sd' ' || true)
+  local gone; gone=$(dep_info_naming "$dir.target" "/vendor/itoa-")
+  local compiled; compiled=$(compiled "$out" | paste -sd' ')
   if [ "$compiled" != "$expected" ]; then fail "$name: compiled [$compiled], expected [$expected]"
   elif [ -z "$expected" ] && [ "$gone" != 0 ]; then fail "$name: $gone dep-info files of itoa are left"
   else pass "$name: the deps on the deps before compiled [$compiled]"; fi
@@ -217,7 +222,6 @@ bump_case "a dependency removed (itoa)" basic "" sh -c 'cargo remove -q -p app i
 # its dependencies); the build on them compiles none.
 parents=(--arg fixtures "$root/tests/fixtures" --arg cargoInheritVendor "$(vendor_of "$root")"
   --arg vendors "{ basic = $(vendor_of "$root/tests/fixtures/basic"); cc-sys = $(vendor_of "$root/tests/fixtures/cc-sys"); medium = $(vendor_of "$root/tests/fixtures/medium"); }")
-compiled() { deps_of "$1" | tr ',' '\n' | tr -d '"' | grep -v '^$' || true; }
 if on_basic=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A onBasic 2> "$work/log") \
   && on_both=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A onBoth 2>> "$work/log") \
   && on_both_build=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A build 2>> "$work/log"); then
@@ -225,7 +229,7 @@ if on_basic=$(nix_build "$root/nix/tests/parents.nix" "${parents[@]}" -A onBasic
   # find-msvc-tools) build with medium's very features and dependencies.
   from_a=$(compiled "$on_basic" | grep -cxE 'itoa|serde_core|unicode-ident|shlex|find-msvc-tools' || true)
   from_both=$(compiled "$on_both" | grep -cxE 'itoa|serde_core|unicode-ident|shlex|find-msvc-tools' || true)
-  only_in_both=$(comm -13 <(compiled "$on_basic" | sort) <(compiled "$on_both" | sort) | wc -l)
+  only_in_both=$(comm -13 <(compiled "$on_basic") <(compiled "$on_both") | wc -l)
   if [ "$(compiled "$on_basic" | grep -cxE 'shlex|find-msvc-tools')" = 2 ] && [ "$from_a" = 2 ] \
     && [ "$from_both" = 0 ] && [ "$only_in_both" = 0 ] && [ -z "$(deps_of "$on_both_build")" ]; then
     pass "medium's deps on basic's compiled $(compiled "$on_basic" | wc -l) crates, on basic's and cc-sys's $(compiled "$on_both" | wc -l) (not shlex, find-msvc-tools); its build compiled none"
