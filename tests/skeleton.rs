@@ -215,6 +215,28 @@ fn skeleton_reads_the_projects_own_cargo_config() {
     }
 }
 
+/// `src` filtered into `dest` as nix/lib's depsSource filters it: the
+/// manifests, the lockfile, `.cargo/` and the `keep` directories with their
+/// contents (modes kept); returns the names of every file, one a line.
+fn filtered(src: &Path, dest: &Path, keep: &[&str]) -> String {
+    let mut names = String::new();
+    for item in walkdir::WalkDir::new(src) {
+        let item = item.unwrap();
+        let rel = item.path().strip_prefix(src).unwrap();
+        if !item.file_type().is_file() || rel.starts_with("target") {
+            continue;
+        }
+        names += &format!("{}\n", rel.display());
+        let name = rel.file_name().unwrap().to_str().unwrap();
+        let kept = rel.starts_with(".cargo") || keep.iter().any(|k| rel.starts_with(k));
+        if kept || matches!(name, "Cargo.toml" | "Cargo.lock") {
+            std::fs::create_dir_all(dest.join(rel).parent().unwrap()).unwrap();
+            std::fs::copy(item.path(), dest.join(rel)).unwrap();
+        }
+    }
+    names
+}
+
 /// A source filtered to manifests, lockfile and cargo config (no source
 /// contents, so that editing code changes nothing the deps build sees),
 /// with the list of its file names: the same skeleton as the full source.
@@ -222,20 +244,7 @@ fn skeleton_reads_the_projects_own_cargo_config() {
 fn a_skeleton_from_manifests_and_file_names_alone() {
     let project = Project::prepare("basic");
     let bare = project.path("bare");
-    let mut names = String::new();
-    for item in walkdir::WalkDir::new(&project.src) {
-        let item = item.unwrap();
-        if !item.file_type().is_file() {
-            continue;
-        }
-        let rel = item.path().strip_prefix(&project.src).unwrap();
-        names += &format!("{}\n", rel.display());
-        let name = rel.file_name().unwrap().to_str().unwrap();
-        if matches!(name, "Cargo.toml" | "Cargo.lock") || rel.starts_with(".cargo") {
-            std::fs::create_dir_all(bare.join(rel).parent().unwrap()).unwrap();
-            std::fs::copy(item.path(), bare.join(rel)).unwrap();
-        }
-    }
+    let names = filtered(&project.src, &bare, &[]);
     let list = project.path("file-names");
     std::fs::write(&list, &names).unwrap();
     let (full, from_names) = (project.path("full"), project.path("from-names"));
@@ -274,21 +283,7 @@ fn a_path_dependency_given_by_name_only_must_be_kept() {
     let work = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config-patch");
     let bare = work.path().join("bare");
-    let mut names = String::new();
-    for item in walkdir::WalkDir::new(&fixture) {
-        let item = item.unwrap();
-        let rel = item.path().strip_prefix(&fixture).unwrap();
-        if !item.file_type().is_file() || rel.starts_with("target") {
-            continue;
-        }
-        names += &format!("{}\n", rel.display());
-        let name = rel.file_name().unwrap().to_str().unwrap();
-        let kept = rel.starts_with("local-itoa") || rel.starts_with(".cargo");
-        if kept || matches!(name, "Cargo.toml" | "Cargo.lock") {
-            std::fs::create_dir_all(bare.join(rel).parent().unwrap()).unwrap();
-            std::fs::copy(item.path(), bare.join(rel)).unwrap();
-        }
-    }
+    let names = filtered(&fixture, &bare, &["local-itoa"]);
     let list = work.path().join("file-names");
     std::fs::write(&list, &names).unwrap();
     let out = work.path().join("kept");
