@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::fixture::{without_outer_cargo_env, Project};
+use common::fixture::{cargo, Project};
 use common::*;
 
 const OLD: &str = "itoa-1.0.19";
@@ -20,10 +20,8 @@ const NEW: &str = "itoa-1.0.15";
 fn relock(project: &Project) {
     let fresh = project.path("relock");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
-    let cargo = |args: &[&str], dir: &Path| {
-        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        without_outer_cargo_env(&mut c);
-        succeeded(&c.args(args).current_dir(dir).output().unwrap());
+    let run = |args: &[&str], dir: &Path| {
+        succeeded(&cargo(false).args(args).current_dir(dir).output().unwrap());
     };
     succeeded(
         &Command::new("cp")
@@ -31,11 +29,11 @@ fn relock(project: &Project) {
             .output()
             .unwrap(),
     );
-    cargo(
+    run(
         &["update", "-q", "--precise", "1.0.15", "-p", "itoa"],
         &fresh,
     );
-    cargo(
+    run(
         &["vendor", "-q", "--locked", "--versioned-dirs", "vendor"],
         &fresh,
     );

@@ -182,7 +182,9 @@ impl Project {
     }
 }
 
-fn cargo(drop_caps: bool) -> Command {
+/// The cargo running the tests, without the outer build's environment;
+/// with `drop_caps`, as an unprivileged build user.
+pub fn cargo(drop_caps: bool) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = if drop_caps {
         super::as_build_user(cargo)
