@@ -63,13 +63,13 @@ args=(--arg src "$workspace" --arg vendor "$(vendor_in_store "$workspace")" --ar
   --argstr strategy "$strategy" --argstr pname "$(basename "$workspace")")
 printf '%-30s %8s %8s %8s %12s  %s\n' derivation inherit cargo install "stored bytes" "units rebuilt"
 for attr in "${attrs[@]}"; do
-  out=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr" "${args[@]}")
+  # The package (out) and its layer, an output of its own: one evaluation.
+  built=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr" -A "$attr.layer" "${args[@]}")
+  out=$(sed -n 1p <<< "$built") layer=$(sed -n 2p <<< "$built")
   report="$out/cargo-inherit-report.json"
   field() { json_at "$report" "$1"; }
   units=$(field rebuilt.units)
   printf '%-30s %8s %8s %8s %12s  %s\n' "$(basename "$out" | cut -d- -f2-)" "$(field inherit_seconds)" \
     "$(field cargo_seconds)" "$(field install_seconds)" "$(field stored_bytes)" "$units"
-  # The layer is an output of its own, beside the package in out.
-  echo "$attr=$out" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"
-  echo "$attr.layer=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr.layer" "${args[@]}")" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"
+  printf '%s\n' "$attr=$out" "$attr.layer=$layer" >> "${CARGO_INHERIT_OUTPUTS:-/dev/null}"
 done
