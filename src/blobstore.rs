@@ -27,6 +27,9 @@ pub struct NewBlob {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub level: i32,
+    /// zstd's long-distance matching: finds repeats across a 128 MiB window
+    /// (an .rlib and the .rmeta it embeds, crates sharing code).
+    pub long_distance: bool,
     /// Raw bytes after which a frame is closed. Smaller frames spread better
     /// over cores; larger ones find more long-distance matches.
     pub frame_size: u64,
@@ -73,7 +76,7 @@ pub fn write_frames(
     let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || write_in_order(out, out_path, receiver, frames.len()));
-        let workspaces = Pool::new(|| Workspace::new(settings.level));
+        let workspaces = Pool::new(|| Workspace::new(settings));
         let compressed = frames.par_iter().enumerate().try_for_each(|(i, sources)| {
             let packed = workspaces.with(|work| work.frame(i as u32, sources, out_path))?;
             // A closed channel means the writer failed; it reports why.
@@ -116,15 +119,15 @@ fn write_in_order(
 /// memory is costly (the kernel zeroes it page by page) and so are zstd's
 /// long-distance tables.
 struct Workspace {
-    level: i32,
+    settings: Settings,
     compressor: Option<zstd::bulk::Compressor<'static>>,
     raw: Vec<u8>,
 }
 
 impl Workspace {
-    fn new(level: i32) -> Workspace {
+    fn new(settings: Settings) -> Workspace {
         Workspace {
-            level,
+            settings,
             compressor: None,
             raw: Vec::new(),
         }
@@ -132,10 +135,10 @@ impl Workspace {
 
     fn compress(&mut self) -> std::io::Result<Vec<u8>> {
         if self.compressor.is_none() {
-            let mut compressor = zstd::bulk::Compressor::new(self.level)?;
-            // An .rlib embeds the same metadata as its .rmeta, and crates share
-            // long runs with each other: long-distance matching finds them.
-            compressor.set_parameter(CParameter::EnableLongDistanceMatching(true))?;
+            let mut compressor = zstd::bulk::Compressor::new(self.settings.level)?;
+            compressor.set_parameter(CParameter::EnableLongDistanceMatching(
+                self.settings.long_distance,
+            ))?;
             self.compressor = Some(compressor);
         }
         self.compressor

@@ -71,6 +71,10 @@ struct Pack {
     /// than 256 MiB).
     #[arg(long, default_value_t = 64 << 20)]
     frame_size: u64,
+    /// zstd's long-distance matching (true or false): an .rlib embeds the
+    /// metadata of its .rmeta, and crates share long runs with each other.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    long_distance: bool,
     /// The skeleton (from `skeleton`) the tree was built from: its members'
     /// units are recorded as dummies, which unpack makes cargo rebuild.
     #[arg(long)]
@@ -100,6 +104,7 @@ impl Pack {
             parents: self.parents,
             settings: Settings {
                 level: self.level,
+                long_distance: self.long_distance,
                 frame_size: self.frame_size.max(1),
             },
             skeleton: self.skeleton,

@@ -144,6 +144,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
 
     let settings = Settings {
         level: 1,
+        long_distance: true,
         frame_size,
     };
     pack(&PackOptions {
