@@ -68,6 +68,11 @@ struct Totals {
     chain_store_bytes: u64,
     /// Seconds to inherit in build, clippy, test and doc.
     inherit_seconds: f64,
+    /// Seconds to inherit and to install, over every derivation of the
+    /// chain: what the strategy costs on top of cargo.
+    overhead_seconds: f64,
+    /// The most one derivation (forced included) spent inheriting and installing.
+    worst_overhead_seconds: f64,
     complete: bool,
 }
 
@@ -105,6 +110,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     std::fs::write(format!("{prefix}.md"), markdown(&results))?;
     plot(&results, &format!("{prefix}.svg"))?;
     Ok(())
+}
+
+impl Cell {
+    fn overhead_seconds(&self) -> f64 {
+        self.inherit_seconds + self.install_seconds
+    }
 }
 
 fn read_cells(text: &str) -> Result<BTreeMap<String, BTreeMap<String, Cell>>, Box<dyn Error>> {
@@ -155,6 +166,12 @@ fn totals(cells: &BTreeMap<String, BTreeMap<String, Cell>>) -> Vec<Totals> {
                 strategy: key.to_string(),
                 chain_store_bytes: of(&CHAIN, &|c| c.nar_bytes as f64) as u64,
                 inherit_seconds: of(&INHERITING, &|c| c.inherit_seconds),
+                overhead_seconds: of(&CHAIN, &Cell::overhead_seconds),
+                worst_overhead_seconds: chain
+                    .values()
+                    .filter(|c| c.error.is_none())
+                    .map(Cell::overhead_seconds)
+                    .fold(0.0, f64::max),
                 complete: CHAIN
                     .iter()
                     .all(|n| chain.get(*n).is_some_and(|c| c.error.is_none())),
@@ -163,15 +180,57 @@ fn totals(cells: &BTreeMap<String, BTreeMap<String, Cell>>) -> Vec<Totals> {
         .collect()
 }
 
-/// The goals of issue 5, each stated with the figures that decide it.
+/// The goals of issues 5, 16 and 18, each stated with the figures that decide it.
 fn goals(cells: &BTreeMap<String, BTreeMap<String, Cell>>, totals: &[Totals]) -> Vec<String> {
     let total = |s: &str| totals.iter().find(|t| t.strategy == s);
     let mut goals = Vec::new();
+    let deps = |s: &str| cells.get(s).and_then(|c| c.get("deps"));
+    if let (Some(crane), Some(ours), Some(crane_deps), Some(our_deps)) = (
+        total("crane-zstd"),
+        total("layered"),
+        deps("crane-zstd"),
+        deps("layered"),
+    ) {
+        let bytes = ours.chain_store_bytes as f64 / crane.chain_store_bytes.max(1) as f64;
+        let speed = crane.inherit_seconds / ours.inherit_seconds.max(0.001);
+        let pack = our_deps.install_seconds / crane_deps.install_seconds.max(0.001);
+        goals.push(format!(
+            "issue 16: layered chain bytes {bytes:.2}x crane use-zstd's (goal <= 0.6x: {}); \
+             inherits {speed:.1}x faster (goal >= 1.7x: {}); deps install {pack:.1}x crane's \
+             tar | zstd (goal <= 3x: {})",
+            met(bytes <= 0.6),
+            met(speed >= 1.7),
+            met(pack <= 3.0)
+        ));
+    }
+    if let Some(crane) = total("crane-zstd") {
+        for (strategy, bound) in [("symlink", 0.3), ("layered", 0.5)] {
+            let Some(ours) = total(strategy) else {
+                continue;
+            };
+            let ratio = ours.overhead_seconds / crane.overhead_seconds.max(0.001);
+            goals.push(format!(
+                "issue 18: cargo-inherit {strategy} inherit + install over the chain {:.2} s, \
+                 {ratio:.2}x crane use-zstd's {:.2} s (goal <= {bound}x: {})",
+                ours.overhead_seconds,
+                crane.overhead_seconds,
+                met(ratio <= bound)
+            ));
+        }
+    }
+    if let Some(ours) = total("symlink") {
+        goals.push(format!(
+            "issue 18: cargo-inherit symlink, most inherit + install of one derivation {:.2} s \
+             (goal < 1 s: {})",
+            ours.worst_overhead_seconds,
+            met(ours.worst_overhead_seconds < 1.0)
+        ));
+    }
     if let (Some(crane), Some(ours)) = (total("crane-zstd"), total("layered")) {
         let speed = crane.inherit_seconds / ours.inherit_seconds.max(0.001);
         let size = crane.chain_store_bytes as f64 / ours.chain_store_bytes.max(1) as f64;
         goals.push(format!(
-            "layered inherits {speed:.1}x faster than crane use-zstd (goal >= 3x: {}); \
+            "issue 5: layered inherits {speed:.1}x faster than crane use-zstd (goal >= 3x: {}); \
              the chain stores {size:.1}x fewer bytes (goal >= 2x: {})",
             met(speed >= 3.0),
             met(size >= 2.0)
@@ -212,7 +271,8 @@ fn markdown(r: &Results) -> String {
     let mut out = format!(
         "### Nix chain, workload `{}`, {}, {}\n\n\
          Each cell: seconds to inherit / seconds to install / units rebuilt / \
-         bytes the derivation adds to the store (its own NAR).\n\n| derivation |",
+         bytes the derivation adds to the store (its own NAR). Overhead: inherit + install, \
+         every derivation of the chain (deps to doc).\n\n| derivation |",
         r.workload, r.date, r.machine
     );
     for (_, name) in STRATEGIES {
@@ -241,13 +301,14 @@ fn markdown(r: &Results) -> String {
         }
         out.push('\n');
     }
-    out += "| **chain** (store bytes; inherit seconds) |";
+    out += "| **chain** (store bytes; inherit seconds; overhead seconds) |";
     for (key, _) in STRATEGIES {
         out += &match r.totals.iter().find(|t| t.strategy == key) {
             Some(t) => format!(
-                " {}; {:.2} s{} |",
+                " {}; {:.2} s; {:.2} s{} |",
                 mb(t.chain_store_bytes),
                 t.inherit_seconds,
+                t.overhead_seconds,
                 if t.complete { "" } else { " (incomplete)" }
             ),
             None => " - |".into(),
