@@ -67,7 +67,7 @@ crane_unpack() { mkdir -p "$shm/crane" && zstd -d -q -c "$work/target.tar.zst" |
 echo ">> crane tar | zstd -T$cores" >&2
 pack=$(timed crane_pack)
 unpack=$(timed crane_unpack)
-record "crane tar | zstd" 3 false 0 "$pack" "$(size "$work/target.tar.zst")" "$unpack"
+record "crane: tar, zstd -T$cores" 3 false 0 "$pack" "$(size "$work/target.tar.zst")" "$unpack"
 rm -rf "$work/target.tar.zst" "$shm/crane"
 
 for level in 1 3 6 9 12 15 19; do

@@ -26,13 +26,56 @@ pub struct NewBlob {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    pub level: i32,
+    pub level: Level,
     /// zstd's long-distance matching: finds repeats across a 128 MiB window
     /// (an .rlib and the .rmeta it embeds, crates sharing code).
     pub long_distance: bool,
     /// Raw bytes after which a frame is closed. Smaller frames spread better
     /// over cores; larger ones find more long-distance matches.
     pub frame_size: u64,
+}
+
+/// A zstd level, given or chosen by how many raw bytes a layer stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Auto,
+    Fixed(i32),
+}
+
+/// Raw bytes from which `Level::Auto` packs at `LARGE_LEVEL`.
+const LARGE_LAYER: u64 = 64 << 20;
+
+/// Where bytes are near their best for reasonable CPU on a deps layer
+/// (benches/compression.sh, table in the README): level 9 stores 0.83x of
+/// level 1's bytes for 3.5x its CPU, 1.6x crane's `tar | zstd` time; level
+/// 12 saves 1% more for twice the CPU, level 19 13% more for 18x.
+const LARGE_LEVEL: i32 = 9;
+
+impl Level {
+    /// A large layer (a deps layer: built rarely, pulled from a binary cache
+    /// by every later build) is worth more CPU per byte saved; a small one
+    /// (a workspace's own units) packs at level 1, where it is fastest.
+    pub fn for_raw_bytes(self, raw: u64) -> i32 {
+        match self {
+            Level::Fixed(level) => level,
+            Level::Auto if raw >= LARGE_LAYER => LARGE_LEVEL,
+            Level::Auto => 1,
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Level, String> {
+        match text {
+            "auto" => Ok(Level::Auto),
+            _ => text
+                .parse()
+                .map(Level::Fixed)
+                .map_err(|_| format!("not a zstd level or `auto`: {text:?}")),
+        }
+    }
 }
 
 /// Splits sources, in the order given, into frames of about `frame_size`
@@ -64,19 +107,21 @@ pub fn plan_frames(sources: Vec<(String, NewBlob)>, frame_size: u64) -> Vec<Vec<
 /// A compressed frame and where its blobs sit in the raw bytes.
 type Packed = (Vec<u8>, u64, Vec<BlobRef>);
 
-/// Compresses `frames` on all cores while one more thread appends them to
-/// `out` in frame order, so writing overlaps compression and the layout
-/// stays deterministic. Returns the frame table and where each blob landed.
+/// Compresses `frames` at `level` on all cores while one more thread
+/// appends them to `out` in frame order, so writing overlaps compression and
+/// the layout stays deterministic. Returns the frame table and where each
+/// blob landed.
 pub fn write_frames(
     out: &mut File,
     out_path: &Path,
     frames: &[Vec<NewBlob>],
-    settings: Settings,
+    level: i32,
+    long_distance: bool,
 ) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
     let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || write_in_order(out, out_path, receiver, frames.len()));
-        let workspaces = Pool::new(|| Workspace::new(settings));
+        let workspaces = Pool::new(|| Workspace::new(level, long_distance));
         let compressed = frames.par_iter().enumerate().try_for_each(|(i, sources)| {
             let packed = workspaces.with(|work| work.frame(i as u32, sources, out_path))?;
             // A closed channel means the writer failed; it reports why.
@@ -119,15 +164,17 @@ fn write_in_order(
 /// memory is costly (the kernel zeroes it page by page) and so are zstd's
 /// long-distance tables.
 struct Workspace {
-    settings: Settings,
+    level: i32,
+    long_distance: bool,
     compressor: Option<zstd::bulk::Compressor<'static>>,
     raw: Vec<u8>,
 }
 
 impl Workspace {
-    fn new(settings: Settings) -> Workspace {
+    fn new(level: i32, long_distance: bool) -> Workspace {
         Workspace {
-            settings,
+            level,
+            long_distance,
             compressor: None,
             raw: Vec::new(),
         }
@@ -135,10 +182,8 @@ impl Workspace {
 
     fn compress(&mut self) -> std::io::Result<Vec<u8>> {
         if self.compressor.is_none() {
-            let mut compressor = zstd::bulk::Compressor::new(self.settings.level)?;
-            compressor.set_parameter(CParameter::EnableLongDistanceMatching(
-                self.settings.long_distance,
-            ))?;
+            let mut compressor = zstd::bulk::Compressor::new(self.level)?;
+            compressor.set_parameter(CParameter::EnableLongDistanceMatching(self.long_distance))?;
             self.compressor = Some(compressor);
         }
         self.compressor
@@ -187,4 +232,25 @@ fn read_range(path: &Path, offset: u64, size: u64, buf: &mut Vec<u8>) -> Result<
         return Err(Error::bad_input(path, "changed while it was being packed"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Level, LARGE_LAYER, LARGE_LEVEL};
+
+    #[test]
+    fn auto_packs_large_layers_harder_and_a_given_level_is_kept() {
+        assert_eq!(Level::Auto.for_raw_bytes(LARGE_LAYER - 1), 1);
+        assert_eq!(Level::Auto.for_raw_bytes(LARGE_LAYER), LARGE_LEVEL);
+        assert_eq!(Level::Fixed(19).for_raw_bytes(0), 19);
+        assert_eq!(Level::Fixed(-3).for_raw_bytes(LARGE_LAYER), -3);
+    }
+
+    #[test]
+    fn levels_parse_as_numbers_or_auto() {
+        assert_eq!("auto".parse(), Ok(Level::Auto));
+        assert_eq!("-5".parse(), Ok(Level::Fixed(-5)));
+        let bad = "high".parse::<Level>().unwrap_err();
+        assert!(bad.contains("\"high\""), "{bad}");
+    }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::blobstore::Settings;
+use crate::blobstore::{Level, Settings};
 use crate::error::{IoContext, Result};
 use crate::pack::PackOptions;
 use crate::{cargo_stdout, explain, inherit, plain, report};
@@ -64,12 +64,14 @@ struct Pack {
     /// several times.
     #[arg(long = "parent")]
     parents: Vec<PathBuf>,
-    /// zstd level.
-    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
-    level: i32,
-    /// Raw bytes per independent zstd frame (a frame never holds more
-    /// than 256 MiB).
-    #[arg(long, default_value_t = 64 << 20)]
+    /// zstd level, or `auto`: 9 for a layer storing 64 MiB or more (a
+    /// deps layer, pulled from binary caches by every later build), else 1.
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    level: Level,
+    /// Raw bytes per independent zstd frame, at most 256 MiB: in 128 MiB
+    /// long-distance matching finds 2% more than in 64 MiB, and a deps
+    /// layer still has several frames per core to unpack in parallel.
+    #[arg(long, default_value_t = 128 << 20)]
     frame_size: u64,
     /// zstd's long-distance matching (true or false): an .rlib embeds the
     /// metadata of its .rmeta, and crates share long runs with each other.

@@ -26,7 +26,7 @@ pub enum Error {
     },
 
     #[error(
-        "layer {}: format version {found} is not supported (this cargo-inherit reads version {supported}); \
+        "layer {}: format version {found} is not supported (this cargo-inherit reads versions up to {supported}); \
          unpack it with the cargo-inherit that packed it",
         layer.display()
     )]

@@ -7,6 +7,7 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::delta;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{BlobId, Manifest, BLOBS_FILE, MANIFEST_FILE, MAX_MANIFEST};
 use crate::paths::is_within;
@@ -171,6 +172,7 @@ impl Chain {
         let mut chain = Chain::empty();
         chain.push(top);
         chain.extend(&parents, 0)?;
+        chain.make_trees_whole()?;
         Ok(chain)
     }
 
@@ -185,7 +187,41 @@ impl Chain {
                 chain.extend(&grand, at)?;
             }
         }
+        chain.make_trees_whole()?;
         Ok(chain)
+    }
+
+    /// Gives every layer stored as changes to a base (see `delta`) its
+    /// whole tree, bases first.
+    fn make_trees_whole(&mut self) -> Result<()> {
+        for i in 0..self.layers.len() {
+            self.make_tree_whole(i, 0)?;
+        }
+        Ok(())
+    }
+
+    fn make_tree_whole(&mut self, i: usize, depth: usize) -> Result<()> {
+        let Some(base) = self.layers[i].manifest.base.clone() else {
+            return Ok(());
+        };
+        let layer = self.layers[i].path.clone();
+        let bad_base = |reason: &str| Error::MissingParent {
+            layer: layer.clone(),
+            parent: base.clone(),
+            reason: reason.into(),
+        };
+        let j = (self.layers.iter())
+            .position(|l| l.path == base)
+            .ok_or_else(|| bad_base("the base is not among the layers opened"))?;
+        // Bases are parents, so a chain of bases is shorter than the chain.
+        if depth > self.layers.len() || i == j {
+            return Err(bad_base("layers are each other's base"));
+        }
+        self.make_tree_whole(j, depth + 1)?;
+        let changed = std::mem::take(&mut self.layers[i].manifest.entries);
+        let removed = &self.layers[i].manifest.removed;
+        let whole = delta::apply(&self.layers[j].manifest.entries, changed, removed);
+        self.layers[i].manifest.set_tree(&layer, whole)
     }
 
     fn empty() -> Chain {

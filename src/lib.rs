@@ -11,7 +11,7 @@
 //! laying them out and hashing them (`foreign`). What no parent holds goes
 //! to `blobstore`, which groups one crate's files into independent zstd
 //! frames and compresses them in parallel. The `manifest` (the whole tree,
-//! the frame table, where each blob sits, the members' source hashes from
+//! or on a parent layer what changed from its tree, `delta`; the frame table, where each blob sits, the members' source hashes from
 //! `members` and the dummy units from `units`) is renamed into place last:
 //! a layer exists only once it is complete.
 //!
@@ -32,7 +32,7 @@
 //!
 //! Modules import downwards only. Ground: `error`, `fsutil`, `paths`,
 //! `bytes`, `pool`, `split`, `classify`, `units`, `workspace`. Format:
-//! `manifest`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
+//! `manifest`, `delta`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
 //! `skeleton`, `watched`, `prune`. Readers: `staging`, `crane`, `plain`, `artifacts`,
 //! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
 //! `rebuilt`, `cargo_stdout`, `report`, `explain`. Top: `cli`.
@@ -44,6 +44,7 @@ mod cargo_stdout;
 mod classify;
 mod cli;
 mod crane;
+mod delta;
 mod error;
 mod explain;
 mod export;
@@ -74,7 +75,7 @@ mod unpack;
 mod watched;
 mod workspace;
 
-pub use blobstore::Settings;
+pub use blobstore::{Level, Settings};
 pub use cli::run;
 pub use error::{Error, Result};
 pub use layer::Layer;

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::paths::check_relative;
 
 pub const FORMAT: &str = "cargo-inherit-layer";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Version 1 layers store whole trees (no `base`): still read.
+const OLDEST_VERSION: u32 = 1;
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const BLOBS_FILE: &str = "blobs.zst";
 
@@ -148,8 +150,17 @@ pub struct Manifest {
     pub version: u32,
     /// Absolute paths of the layers whose blobs this one reuses.
     pub parents: Vec<PathBuf>,
-    /// The whole tree, parents before children (see `path_order`).
+    /// The whole tree, parents before children (see `path_order`); with
+    /// `base`, on disk, only the entries that differ from its tree (`delta`).
     pub entries: Vec<Entry>,
+    /// The parent layer whose tree, with `entries` and `removed` applied,
+    /// is this one's (see `delta`). Layers read through a `Chain` hold their
+    /// whole tree, and no base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<PathBuf>,
+    /// Paths of `base`'s tree that this tree does not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
     pub frames: Vec<Frame>,
     pub blobs: Vec<BlobRef>,
     /// Unit directories (`<profile>/.fingerprint/<pkg>-<hash>`) of workspace
@@ -224,7 +235,7 @@ impl Manifest {
                 path: layer.to_path_buf(),
             });
         }
-        if header.version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&header.version) {
             return Err(Error::UnsupportedVersion {
                 layer: layer.to_path_buf(),
                 found: header.version,
@@ -242,10 +253,73 @@ impl Manifest {
         text
     }
 
+    /// This layer's whole tree, made of its base's by `delta::apply`:
+    /// checked as a tree now that it is one.
+    pub fn set_tree(&mut self, layer: &Path, entries: Vec<Entry>) -> Result<()> {
+        self.entries = entries;
+        self.base = None;
+        self.removed.clear();
+        self.check_tree(layer)?;
+        self.check_parts(layer)?;
+        self.check_links(layer)
+    }
+
     /// Checks what the rest of the code relies on: safe relative paths, in
-    /// tree order, every parent a directory, hard-link groups consistent,
-    /// and every blob inside its frame.
+    /// tree order, every parent a directory (once the tree is whole, see
+    /// `set_tree`), hard-link groups consistent, and every blob inside its
+    /// frame.
     fn check(&self, layer: &Path) -> Result<()> {
+        let bad = |entry: &str, reason: String| Error::BadEntry {
+            layer: layer.to_path_buf(),
+            entry: entry.to_string(),
+            reason,
+        };
+        match &self.base {
+            None => self.check_tree(layer)?,
+            Some(base) => self.check_changes(layer, base)?,
+        }
+        if self.mtime.is_some_and(|t| t < 1) {
+            return Err(bad("mtime", format!("{:?} is before 1970", self.mtime)));
+        }
+        for dummy in &self.dummies {
+            check_relative(dummy).map_err(|reason| bad(dummy, reason))?;
+        }
+        self.check_parts(layer)?;
+        self.check_links(layer)?;
+        self.check_blobs(layer)?;
+        self.check_foreign(layer)
+    }
+
+    /// The changes to a base: safe paths, in tree order, on a parent.
+    fn check_changes(&self, layer: &Path, base: &Path) -> Result<()> {
+        let bad = |entry: &str, reason: String| Error::BadEntry {
+            layer: layer.to_path_buf(),
+            entry: entry.to_string(),
+            reason,
+        };
+        if !self.parents.iter().any(|p| p == base) {
+            let base = base.to_string_lossy();
+            return Err(bad(&base, "the base is not one of the parents".into()));
+        }
+        let changed = self.entries.iter().map(Entry::path);
+        let removed = self.removed.iter().map(String::as_str);
+        for paths in [changed.collect::<Vec<_>>(), removed.collect()] {
+            for (i, path) in paths.iter().enumerate() {
+                check_relative(path).map_err(|reason| bad(path, reason))?;
+                if i > 0 && path_order(paths[i - 1], path) != Ordering::Less {
+                    let prev = paths[i - 1];
+                    return Err(bad(
+                        path,
+                        format!("out of order or duplicate (after {prev:?})"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Paths safe and in tree order, each under a directory of the tree, modes rwx only.
+    fn check_tree(&self, layer: &Path) -> Result<()> {
         let bad = |entry: &str, reason: String| Error::BadEntry {
             layer: layer.to_path_buf(),
             entry: entry.to_string(),
@@ -287,16 +361,7 @@ impl Manifest {
             kinds.insert(path, entry);
             previous = Some(path);
         }
-        if self.mtime.is_some_and(|t| t < 1) {
-            return Err(bad("mtime", format!("{:?} is before 1970", self.mtime)));
-        }
-        for dummy in &self.dummies {
-            check_relative(dummy).map_err(|reason| bad(dummy, reason))?;
-        }
-        self.check_parts(layer)?;
-        self.check_links(layer)?;
-        self.check_blobs(layer)?;
-        self.check_foreign(layer)
+        Ok(())
     }
 
     fn check_foreign(&self, layer: &Path) -> Result<()> {
@@ -426,19 +491,24 @@ impl Manifest {
 
     /// Bytes of every file of the tree, as laid out.
     pub fn logical_bytes(&self) -> u64 {
-        self.entries
-            .iter()
-            .map(|e| match e {
-                Entry::File { size, .. } => *size,
-                _ => 0,
-            })
-            .sum()
+        logical_bytes(&self.entries)
     }
 
     /// Bytes of `blobs.zst` this manifest describes.
     pub fn stored_bytes(&self) -> u64 {
         self.frames.iter().map(|f| f.length).sum()
     }
+}
+
+/// Bytes of every file of a tree, as laid out.
+pub fn logical_bytes(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| match e {
+            Entry::File { size, .. } => *size,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Order of entries in a manifest: component by component, so a directory's
@@ -457,6 +527,8 @@ mod tests {
             version: VERSION,
             parents: vec![],
             entries,
+            base: None,
+            removed: vec![],
             frames: vec![],
             blobs: vec![],
             dummies: vec![],

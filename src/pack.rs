@@ -15,10 +15,12 @@ use crate::foreign::ForeignIndex;
 use crate::fsutil::{claim_out_dir, OutDir};
 use crate::hashing::{hash_files, Hashed, Span};
 use crate::layer::Chain;
-use crate::manifest::{BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION};
+use crate::manifest::{
+    logical_bytes, BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION,
+};
 use crate::prune::Pruning;
 use crate::scan::{scan, Node, NodeKind};
-use crate::{members, skeleton, units};
+use crate::{delta, members, skeleton, units};
 
 pub struct PackOptions {
     pub target_dir: PathBuf,
@@ -52,6 +54,8 @@ pub struct PackReport {
     pub new_blobs: usize,
     pub new_raw_bytes: u64,
     pub stored_bytes: u64,
+    /// The zstd level the new blobs were packed at.
+    pub level: i32,
     /// Raw bytes of the blobs read from crane parents rather than stored.
     pub borrowed_bytes: u64,
 }
@@ -84,19 +88,33 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         Some(dir) => members::record(dir, unit_dirs(&entries))?,
         None => Vec::new(),
     };
+    let tree = Tree {
+        count: entries.len(),
+        logical_bytes: logical_bytes(&entries),
+    };
+    let (base, entries, removed) = changes_to_base(&chain, entries);
 
     let mut layer = NewLayer::create(&options.out)?;
     let new_raw_bytes = sources.iter().map(|(_, s)| s.size).sum();
     let new_blobs = sources.len();
-    let frames = blobstore::plan_frames(sources, options.settings.frame_size);
+    let settings = options.settings;
+    let level = settings.level.for_raw_bytes(new_raw_bytes);
+    let frames = blobstore::plan_frames(sources, settings.frame_size);
     let blobs_path = layer.dir.join(BLOBS_FILE);
-    let (frames, blobs) =
-        blobstore::write_frames(&mut layer.blobs, &blobs_path, &frames, options.settings)?;
+    let (frames, blobs) = blobstore::write_frames(
+        &mut layer.blobs,
+        &blobs_path,
+        &frames,
+        level,
+        settings.long_distance,
+    )?;
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
         parents: layers,
         entries,
+        base,
+        removed,
         frames,
         blobs,
         dummies,
@@ -106,11 +124,12 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
     };
     let report = PackReport {
         out: options.out.clone(),
-        entries: manifest.entries.len(),
-        logical_bytes: manifest.logical_bytes(),
+        entries: tree.count,
+        logical_bytes: tree.logical_bytes,
         new_blobs,
         new_raw_bytes,
         stored_bytes: manifest.stored_bytes(),
+        level,
         borrowed_bytes: manifest.borrowed_bytes(),
     };
     layer.commit(&manifest)?;
@@ -121,18 +140,40 @@ impl fmt::Display for PackReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "packed {} entries ({}) into {}: {} new blobs ({}), {} stored",
+            "packed {} entries ({}) into {}: {} new blobs ({}), {} stored at zstd level {}",
             self.entries,
             human_bytes(self.logical_bytes),
             self.out.display(),
             self.new_blobs,
             human_bytes(self.new_raw_bytes),
             human_bytes(self.stored_bytes),
+            self.level,
         )?;
         match self.borrowed_bytes {
             0 => Ok(()),
             bytes => write!(f, ", {} read from crane parents", human_bytes(bytes)),
         }
+    }
+}
+
+/// What the report says of the whole tree, which the manifest may not hold.
+struct Tree {
+    count: usize,
+    logical_bytes: u64,
+}
+
+/// The tree as changes to the first parent layer's (see `delta`), when
+/// that is much smaller; else whole.
+fn changes_to_base(
+    chain: &Chain,
+    entries: Vec<Entry>,
+) -> (Option<PathBuf>, Vec<Entry>, Vec<String>) {
+    let Some(parent) = chain.layers.first() else {
+        return (None, entries, Vec::new());
+    };
+    match delta::diff(&parent.manifest.entries, &entries) {
+        Some((changed, removed)) => (Some(parent.path.clone()), changed, removed),
+        None => (None, entries, Vec::new()),
     }
 }
 

@@ -281,10 +281,10 @@ fn path_that_is_a_file_and_a_directory() {
 #[test]
 fn unknown_format_version() {
     let case = Case::new();
-    case.edit_manifest("layer", |m| m["version"] = 2.into());
+    case.edit_manifest("layer", |m| m["version"] = 3.into());
     case.unpack_fails(
         "layer",
-        &[s(&case.path("layer")), "version 2 is not supported"],
+        &[s(&case.path("layer")), "version 3 is not supported"],
     );
 }
 
@@ -472,5 +472,56 @@ fn a_full_disk_names_the_target_the_layer_and_the_bytes() {
         snapshot(&p("small")),
         before,
         "the target or its directory changed"
+    );
+}
+
+/// A layer stored as changes to a base (see `delta`) on a parent that was
+/// not its base, or with changes that do not make a tree.
+#[test]
+fn changes_to_a_base_that_is_not_a_parent_or_that_leave_no_tree() {
+    let case = Case::new();
+    let tree = case.path("tree");
+    for i in 0..20 {
+        write(&tree.join(format!("release/deps/lib{i}.rlib")), &[i; 100]);
+    }
+    ok(&[
+        "pack",
+        "--target-dir",
+        s(&tree),
+        "--out",
+        s(&case.path("base")),
+    ]);
+    write(&tree.join("release/deps/lib0.rlib"), b"changed");
+    let child = |name: &str| {
+        let out = case.path(name);
+        ok(&[
+            "pack",
+            "--target-dir",
+            s(&tree),
+            "--out",
+            s(&out),
+            "--parent",
+            s(&case.path("base")),
+        ]);
+    };
+    child("not-a-parent");
+    case.edit_manifest("not-a-parent", |m| {
+        m["base"] = s(&case.path("layer")).into()
+    });
+    case.unpack_fails(
+        "not-a-parent",
+        &[s(&case.path("layer")), "the base is not one of the parents"],
+    );
+
+    child("orphans");
+    case.edit_manifest("orphans", |m| {
+        m["removed"] = serde_json::json!(["release/deps"])
+    });
+    case.unpack_fails(
+        "orphans",
+        &[
+            "\"release/deps/lib0.rlib\"",
+            "its directory \"release/deps\" is not listed",
+        ],
     );
 }

@@ -154,3 +154,73 @@ fn unpack_merges_into_an_existing_target() {
     assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
     make_writable(&target);
 }
+
+fn manifest(layer: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(layer.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// A layer on a large parent stores the entries that changed and the paths
+/// that went, not the whole tree again (a workspace's layer on a deps
+/// layer); the chain still unpacks to each tree, a change of a change too.
+#[test]
+fn a_layer_on_a_large_parent_stores_only_what_changed() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    let tree = p("target");
+    for i in 0..200 {
+        write(
+            &tree.join(format!("release/deps/lib{i}.rlib")),
+            format!("crate {i}").as_bytes(),
+        );
+    }
+    let pack = |layer: &str, parent: Option<&str>| {
+        let mut args = vec!["pack", "--target-dir", s(&tree), "--out"];
+        let out = p(layer);
+        let parent_path = parent.map(p);
+        args.push(s(&out));
+        if let Some(parent) = &parent_path {
+            args.extend(["--parent", s(parent)]);
+        }
+        ok(&args);
+        snapshot(&tree)
+    };
+    let tree1 = pack("l1", None);
+    write(&tree.join("release/deps/lib7.rlib"), b"crate 7, changed");
+    std::fs::remove_file(tree.join("release/deps/lib8.rlib")).unwrap();
+    write(&tree.join("release/member"), b"the workspace's binary");
+    let tree2 = pack("l2", Some("l1"));
+    std::fs::remove_file(tree.join("release/member")).unwrap();
+    write(&tree.join("release/deps/lib9.rlib"), b"crate 9, changed");
+    let tree3 = pack("l3", Some("l2"));
+
+    let l2 = manifest(&p("l2"));
+    assert_eq!(l2["base"], s(&p("l1")));
+    let changed: Vec<&str> = l2["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["release/deps/lib7.rlib", "release/member"]);
+    assert_eq!(l2["removed"], serde_json::json!(["release/deps/lib8.rlib"]));
+    assert_eq!(manifest(&p("l3"))["base"], s(&p("l2")));
+    assert!(manifest(&p("l1")).get("base").is_none());
+    assert_eq!(
+        inspect(&p("l3"))["layers"][1]["files"],
+        200,
+        "l2's whole tree"
+    );
+
+    for layer in ["l1", "l2", "l3"] {
+        make_store_like(&p(layer));
+    }
+    for (layer, tree) in [("l1", &tree1), ("l2", &tree2), ("l3", &tree3)] {
+        let out = p(&format!("out-{layer}"));
+        ok(&["unpack", "--from", s(&p(layer)), "--target-dir", s(&out)]);
+        assert_eq!(
+            snapshot(&out),
+            expected_after_unpack(tree),
+            "unpacking {layer}"
+        );
+    }
+}

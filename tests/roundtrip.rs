@@ -7,8 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use cargo_inherit::unpack;
-use cargo_inherit::Settings;
 use cargo_inherit::{pack, PackOptions};
+use cargo_inherit::{Level, Settings};
 use common::*;
 use proptest::prelude::*;
 
@@ -143,7 +143,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
     let before = snapshot(&tree);
 
     let settings = Settings {
-        level: 1,
+        level: Level::Fixed(1),
         long_distance: true,
         frame_size,
     };

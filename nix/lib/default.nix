@@ -147,8 +147,10 @@ let
       # keeps the replaced versions otherwise): only where those runs cover
       # what later derivations need, as a deps derivation's do.
     , pruneUnused ? false
-      # zstd level of the layer: higher stores fewer bytes and packs slower.
-    , packLevel ? 1
+      # zstd level of the layer: higher stores fewer bytes and packs slower;
+      # "auto" lets pack choose by the bytes the layer stores (a deps layer
+      # higher, a workspace's own units at level 1).
+    , packLevel ? "auto"
     , installBins ? false
       # Also write $out/target.tar.zst, for crane derivations to inherit.
     , exportCrane ? false

@@ -24,8 +24,8 @@
 #                           `layer` output, or $out/layer when it has none)
 #   cargoInheritPruneUnused 1: leave out of the layer the dependencies' units cargo's runs here
 #                           did not use (pack --prune-unused; nix/lib's deps derivations)
-#   cargoInheritPackLevel   zstd level of the layer (default 1; on the bench's 294-crate target
-#                           level 9 stored 15% fewer bytes for 6x the CPU: for binary caches)
+#   cargoInheritPackLevel   zstd level of the layer (default auto: pack chooses by how much the
+#                           layer stores, see `cargo-inherit pack --help`)
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
 #                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
 #   cargoInheritExportCrane 1: also write target.tar.zst beside the layer, for crane derivations
@@ -281,7 +281,7 @@ cargoInheritPack() { # HOME
     common+=(--workspace "$(cargoInheritSourceDir)")
   fi
   if [ "${cargoInheritStrategy:-layered}" = symlink ]; then common+=(--format plain)
-  else common+=(--level "${cargoInheritPackLevel:-1}"); fi
+  else common+=(--level "${cargoInheritPackLevel:-auto}"); fi
   if [ "${cargoInheritPruneUnused:-0}" = 1 ] && [ -f "$NIX_BUILD_TOP/cargo.json" ]; then
     common+=(--prune-unused "$NIX_BUILD_TOP/cargo.json")
   fi

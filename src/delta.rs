@@ -1,0 +1,125 @@
+//! A layer built on another stores its tree as changes to that parent's
+//! tree (its `base`): the entries that are new or differ, and the paths it
+//! no longer holds. A workspace's layer on a deps layer changes a few dozen
+//! of several thousand entries, so its manifest shrinks from the whole
+//! tree (about 1 MB on a 300-crate target) to a few kilobytes.
+//!
+//! Hard-link groups are numbered per layer, so a linked file is always
+//! stored as changed: the base's entries kept in a tree are never linked,
+//! and a tree's groups all come from its own layer.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::manifest::{path_order, Entry};
+
+/// The changes that make `tree` of `base`: entries `base` lacks or holds
+/// otherwise, and the paths of `base` that `tree` lacks. None when they
+/// would not be much smaller than `tree` itself.
+pub fn diff(base: &[Entry], tree: &[Entry]) -> Option<(Vec<Entry>, Vec<String>)> {
+    let in_base: HashMap<&str, &Entry> = base.iter().map(|e| (e.path(), e)).collect();
+    let in_tree: HashSet<&str> = tree.iter().map(Entry::path).collect();
+    let changed: Vec<Entry> = tree
+        .iter()
+        .filter(|e| is_linked(e) || in_base.get(e.path()).copied() != Some(*e))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = base
+        .iter()
+        .map(Entry::path)
+        .filter(|path| !in_tree.contains(path))
+        .map(String::from)
+        .collect();
+    (changed.len() + removed.len() < tree.len() / 2).then_some((changed, removed))
+}
+
+/// The tree `diff` was made from: `base` without `removed`, with `changed`
+/// in place, in tree order.
+pub fn apply(base: &[Entry], changed: Vec<Entry>, removed: &[String]) -> Vec<Entry> {
+    let gone: HashSet<&str> = removed
+        .iter()
+        .map(String::as_str)
+        .chain(changed.iter().map(Entry::path))
+        .collect();
+    let mut tree: Vec<Entry> = base
+        .iter()
+        .filter(|e| !gone.contains(e.path()))
+        .cloned()
+        .collect();
+    tree.extend(changed);
+    tree.sort_by(|a, b| path_order(a.path(), b.path()));
+    tree
+}
+
+fn is_linked(entry: &Entry) -> bool {
+    matches!(entry, Entry::File { link: Some(_), .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{apply, diff};
+    use crate::manifest::{BlobId, Entry};
+
+    fn dir(path: &str) -> Entry {
+        Entry::Dir {
+            path: path.into(),
+            mode: 0o755,
+        }
+    }
+
+    fn file(path: &str, content: &[u8], link: Option<u32>) -> Entry {
+        Entry::File {
+            path: path.into(),
+            mode: 0o644,
+            size: content.len() as u64,
+            hash: BlobId::of(content),
+            link,
+            parts: Vec::new(),
+        }
+    }
+
+    fn base() -> Vec<Entry> {
+        let mut tree = vec![dir("release"), dir("release/deps")];
+        tree.extend((0..20).map(|i| file(&format!("release/deps/lib{i:02}.rlib"), b"x", None)));
+        tree
+    }
+
+    #[test]
+    fn a_small_change_is_stored_as_one_and_gives_the_tree_back() {
+        let base = base();
+        let mut tree = base.clone();
+        tree.remove(5);
+        assert_eq!(tree[7].path(), "release/deps/lib06.rlib");
+        tree[7] = file("release/deps/lib06.rlib", b"changed", None);
+        tree.push(file("release/deps/new", b"n", Some(0)));
+        tree.push(file("release/new", b"n", Some(0)));
+        let (changed, removed) = diff(&base, &tree).expect("a small change");
+        let paths: Vec<&str> = changed.iter().map(Entry::path).collect();
+        assert_eq!(
+            paths,
+            ["release/deps/lib06.rlib", "release/deps/new", "release/new"]
+        );
+        assert_eq!(removed, ["release/deps/lib03.rlib"]);
+        assert_eq!(apply(&base, changed, &removed), tree);
+    }
+
+    #[test]
+    fn linked_files_are_stored_even_when_unchanged() {
+        let mut base = base();
+        base.push(file("release/x", b"x", Some(0)));
+        let (changed, _) = diff(&base, &base).expect("nothing else changed");
+        assert_eq!(changed, [file("release/x", b"x", Some(0))]);
+    }
+
+    #[test]
+    fn a_tree_mostly_changed_is_stored_whole() {
+        let base = base();
+        let tree: Vec<Entry> = base
+            .iter()
+            .map(|e| match e {
+                Entry::File { path, .. } => file(path, b"new", None),
+                other => other.clone(),
+            })
+            .collect();
+        assert_eq!(diff(&base, &tree), None);
+    }
+}
