@@ -11,12 +11,14 @@ use crate::error::{Error, IoContext, Result};
 use crate::hashing::{hash_files, Span};
 use crate::layer::{Chain, FrameBuffers};
 use crate::manifest::{BlobId, Foreign, ForeignBlob};
-use crate::plain::plain_root;
+use crate::plain::{plain_root, tree_nodes};
 use crate::scan::{scan, Node, NodeKind};
 
 /// The tree of a foreign parent, readable file by file.
 pub struct ForeignTree {
     root: PathBuf,
+    /// The plain tree's directory, for its records (see `plain::tree_nodes`).
+    plain: Option<PathBuf>,
     /// Where a chain of archives was extracted; removed when dropped.
     _extracted: Option<tempfile::TempDir>,
 }
@@ -33,11 +35,13 @@ impl ForeignTree {
                 extract_chain(&archives, &root)?;
                 Ok(ForeignTree {
                     root,
+                    plain: None,
                     _extracted: Some(temp),
                 })
             }
             Artifacts::PlainTree => Ok(ForeignTree {
                 root: plain_root(path)?,
+                plain: Some(path.to_path_buf()),
                 _extracted: None,
             }),
             Artifacts::Layer => Err(Error::bad_input(
@@ -50,7 +54,10 @@ impl ForeignTree {
     /// The tree's entries; symlinks into the store the parent sits in
     /// (crane's use-symlink files) count as the files they point to.
     pub fn nodes(&self, store: &Path) -> Result<Vec<Node>> {
-        let mut nodes = scan(&self.root)?;
+        let mut nodes = match &self.plain {
+            Some(from) => tree_nodes(from)?,
+            None => scan(&self.root)?,
+        };
         for node in &mut nodes {
             let NodeKind::Symlink { target } = &node.kind else {
                 continue;

@@ -232,6 +232,7 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
     write(&p("t/debug/deps/libsame-1.rlib"), b"unchanged rlib");
     write(&p("t/debug/deps/libchanged-1.rlib"), b"first");
     write(&p("t/debug/.fingerprint/same-1/lib-same"), b"fingerprint");
+    write(&p("t/debug/.fingerprint/changed-1/lib-changed"), b"first");
     ok(&[
         "pack",
         "--format",
@@ -242,6 +243,7 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
         s(&p("one")),
     ]);
     write(&p("t/debug/deps/libchanged-1.rlib"), b"second");
+    write(&p("t/debug/.fingerprint/changed-1/lib-changed"), b"second");
     ok(&[
         "pack",
         "--format",
@@ -266,39 +268,77 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
     assert!(
         matches!(&two["debug/deps/libchanged-1.rlib"], Snap::File { content, .. } if content == b"second")
     );
-    // A fingerprint cargo may rewrite is shared in the store too, and
-    // recorded so, so that `link` lays it out as a writable copy.
-    let parent_fingerprint = p("one/target/debug/.fingerprint/same-1/lib-same")
+    // A directory the parent holds unchanged is one symlink to it, listed
+    // so that `link` lays it out, fingerprints as writable copies.
+    let parent_unit = p("one/target/debug/.fingerprint/same-1")
         .canonicalize()
         .unwrap();
     assert_eq!(
-        two["debug/.fingerprint/same-1/lib-same"],
+        two["debug/.fingerprint/same-1"],
         Snap::Symlink {
-            target: parent_fingerprint
+            target: parent_unit
         }
     );
-    make_store_like(&p("one"));
-    make_store_like(&p("two"));
+    assert!(!two.contains_key("debug/.fingerprint/same-1/lib-same"));
+    let shared: Vec<String> =
+        serde_json::from_slice(&std::fs::read(p("two/cargo-inherit-shared-dirs.json")).unwrap())
+            .unwrap();
+    assert_eq!(shared, ["debug/.fingerprint/same-1"]);
+    // deps/ changed, so it is a directory of its own.
+    assert!(matches!(two["debug/deps"], Snap::Dir { .. }));
+    // A third tree on the second, whose fingerprints all stay as they were:
+    // .fingerprint is one link to the second tree's, in which same-1 is a
+    // link to the first tree's (link reads through both).
+    write(&p("t/debug/deps/libthird-1.rlib"), b"third");
     ok(&[
-        "link",
-        "--from",
-        s(&p("two")),
+        "pack",
+        "--format",
+        "plain",
         "--target-dir",
-        s(&p("linked")),
+        s(&p("t")),
+        "--out",
+        s(&p("three")),
+        "--parent",
+        s(&p("two")),
     ]);
-    let linked = snapshot(&p("linked"));
+    let fingerprints = p("two/target/debug/.fingerprint").canonicalize().unwrap();
     assert_eq!(
-        linked["debug/.fingerprint/same-1/lib-same"],
-        Snap::File {
-            mode: 0o644,
-            content: b"fingerprint".to_vec(),
-            linked_to: None
+        snapshot(&p("three/target"))["debug/.fingerprint"],
+        Snap::Symlink {
+            target: fingerprints
         }
     );
-    assert!(matches!(
-        &linked["debug/deps/libsame-1.rlib"],
-        Snap::Symlink { target } if target.starts_with(p("two")) || target.starts_with(p("one"))
-    ));
-    make_writable(&p("one"));
-    make_writable(&p("two"));
+    for tree in ["one", "two", "three"] {
+        make_store_like(&p(tree));
+    }
+    for tree in ["two", "three"] {
+        let linked_dir = p(&format!("linked-{tree}"));
+        ok(&[
+            "link",
+            "--from",
+            s(&p(tree)),
+            "--target-dir",
+            s(&linked_dir),
+        ]);
+        let linked = snapshot(&linked_dir);
+        assert!(matches!(
+            linked["debug/.fingerprint/same-1"],
+            Snap::Dir { .. }
+        ));
+        assert_eq!(
+            linked["debug/.fingerprint/same-1/lib-same"],
+            Snap::File {
+                mode: 0o644,
+                content: b"fingerprint".to_vec(),
+                linked_to: None
+            }
+        );
+        assert!(matches!(
+            &linked["debug/deps/libsame-1.rlib"],
+            Snap::Symlink { target } if target.starts_with(p("one"))
+        ));
+    }
+    for tree in ["one", "two", "three"] {
+        make_writable(&p(tree));
+    }
 }

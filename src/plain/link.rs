@@ -9,19 +9,22 @@ use std::path::{Path, PathBuf};
 use filetime::FileTime;
 use rayon::prelude::*;
 
-use super::{plain_root, read_mtime, read_shared, read_sources};
+use super::{read_mtime, read_shared, read_sources, tree_nodes};
 use crate::classify::is_immutable_artifact;
 use crate::error::{IoContext, Result};
 use crate::fsutil::{copy_file, settle_dir, symlink};
 use crate::members::{all_member_units, stale_units};
 use crate::paths::is_within;
-use crate::scan::{dir_paths, scan, Node, NodeKind};
+use crate::scan::{dir_paths, Node, NodeKind};
 use crate::staging::stage;
 
 #[derive(Debug, Default)]
 pub struct LinkReport {
+    /// Immutable artifacts laid out as symlinks into the store.
     pub linked: usize,
     pub copied: usize,
+    /// Symlinks of the tree laid out as they are.
+    pub symlinks: usize,
 }
 
 /// With `workspace`, units of members whose sources changed since the tree
@@ -58,8 +61,7 @@ fn lay_out_plain(
     workspace: Option<&Path>,
     placement: Placement,
 ) -> Result<LinkReport> {
-    let tree = plain_root(from)?;
-    let mut nodes = scan(&tree)?;
+    let mut nodes = tree_nodes(from)?;
     if let Some(dir) = workspace {
         let stale = stale_member_units(from, &nodes, dir)?;
         nodes.retain(|n| !is_within(&n.rel, &stale));
@@ -83,6 +85,16 @@ fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<V
     }
 }
 
+/// What one entry became.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placed {
+    /// A symlink to an immutable artifact in the store.
+    Linked,
+    Copied,
+    /// A symlink of the tree, as it was.
+    Symlink,
+}
+
 /// How a plain tree is laid out.
 struct Layout {
     placement: Placement,
@@ -100,7 +112,7 @@ impl Layout {
                 std::fs::create_dir(&dir).at(&dir)?;
             }
         }
-        let linked: Vec<bool> = nodes
+        let placed: Vec<Placed> = nodes
             .par_iter()
             .filter(|n| !matches!(n.kind, NodeKind::Dir { .. }))
             .map(|node| self.place(node, &root.join(&node.rel)))
@@ -110,35 +122,36 @@ impl Layout {
                 settle_dir(&root.join(&node.rel), mode, self.mtime)?;
             }
         }
-        let links = linked.iter().filter(|&&l| l).count();
+        let count = |kind: Placed| placed.iter().filter(|&&p| p == kind).count();
         Ok(LinkReport {
-            linked: links,
-            copied: linked.len() - links,
+            linked: count(Placed::Linked),
+            copied: count(Placed::Copied),
+            symlinks: count(Placed::Symlink),
         })
     }
 
-    /// Creates one non-directory entry; true when it became a link into the store.
-    fn place(&self, node: &Node, dest: &Path) -> Result<bool> {
+    /// Creates one non-directory entry.
+    fn place(&self, node: &Node, dest: &Path) -> Result<Placed> {
         match (&node.kind, &self.placement) {
             (NodeKind::Symlink { target }, _) if self.shared.contains(&node.rel) => {
-                self.copy_resolved(node, target, dest).map(|()| false)
+                self.copy_resolved(node, target, dest)
             }
             (NodeKind::Symlink { target }, Placement::Copy { store })
                 if Path::new(target).starts_with(store) =>
             {
-                self.copy_resolved(node, target, dest).map(|()| false)
+                self.copy_resolved(node, target, dest)
             }
             // Recorded as they are: absolute, relative or dangling, never followed.
             (NodeKind::Symlink { target }, _) => {
-                symlink(Path::new(target), dest, self.mtime).map(|()| false)
+                symlink(Path::new(target), dest, self.mtime).map(|()| Placed::Symlink)
             }
             (NodeKind::File { mode, .. }, Placement::Link)
                 if is_immutable_artifact(&node.rel, *mode) =>
             {
-                symlink(&node.abs, dest, self.mtime).map(|()| true)
+                symlink(&node.abs, dest, self.mtime).map(|()| Placed::Linked)
             }
             (NodeKind::File { mode, .. }, _) => {
-                copy_file(&node.abs, dest, *mode, self.mtime).map(|()| false)
+                copy_file(&node.abs, dest, *mode, self.mtime).map(|()| Placed::Copied)
             }
             (NodeKind::Dir { .. }, _) => unreachable!("directories are created first"),
         }
@@ -146,12 +159,13 @@ impl Layout {
 
     /// A writable copy of the file a symlink stands for; the symlink itself
     /// when it does not lead to a file.
-    fn copy_resolved(&self, node: &Node, target: &str, dest: &Path) -> Result<()> {
+    fn copy_resolved(&self, node: &Node, target: &str, dest: &Path) -> Result<Placed> {
         match std::fs::metadata(&node.abs) {
             Ok(meta) if meta.is_file() => {
                 copy_file(&node.abs, dest, meta.permissions().mode(), self.mtime)
+                    .map(|()| Placed::Copied)
             }
-            _ => symlink(Path::new(target), dest, self.mtime),
+            _ => symlink(Path::new(target), dest, self.mtime).map(|()| Placed::Symlink),
         }
     }
 }

@@ -3,13 +3,15 @@
 //! records beside it. `pack` writes it, `link` lays it out.
 
 use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use filetime::FileTime;
 
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{read_json, MTIME};
 use crate::manifest::MemberSource;
+use crate::scan::{scan, Node, NodeKind};
 
 mod link;
 mod pack;
@@ -24,6 +26,10 @@ const SOURCES_FILE: &str = "cargo-inherit-sources.json";
 /// file although cargo rewrites them (fingerprints, build-script output):
 /// `link` lays them out as writable copies.
 const SHARED_FILE: &str = "cargo-inherit-shared.json";
+
+/// Beside `target/`: the directories stored as a symlink to a parent's
+/// identical directory: `link` lays them out from it, entry by entry.
+const SHARED_DIRS_FILE: &str = "cargo-inherit-shared-dirs.json";
 
 /// Beside `target/`: the mtime to lay the tree out with, when not 1 (see
 /// `watched`).
@@ -42,10 +48,87 @@ pub fn plain_root(dir: &Path) -> Result<PathBuf> {
     root.canonicalize().at(&root)
 }
 
+/// The entries of the plain tree in `from` (see `plain_root`), each
+/// directory `pack` stored as a link to a parent's read through.
+pub fn tree_nodes(from: &Path) -> Result<Vec<Node>> {
+    let nodes = scan(&plain_root(from)?)?;
+    read_through_shared_dirs(nodes, &read_shared_dirs(from)?)
+}
+
+/// The tree with each directory `pack` stored as a link to a parent's
+/// read through: that directory's entries in its place.
+fn read_through_shared_dirs(nodes: Vec<Node>, shared: &HashSet<String>) -> Result<Vec<Node>> {
+    if shared.is_empty() {
+        return Ok(nodes);
+    }
+    let mut tree = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node.kind {
+            NodeKind::Symlink { .. } if shared.contains(&node.rel) => {
+                read_through(&node.rel, &node.abs, &mut tree, 0)?;
+            }
+            _ => tree.push(node),
+        }
+    }
+    Ok(tree)
+}
+
+/// Links in the parents' trees that point into earlier ones go no deeper.
+const MAX_HOPS: usize = 32;
+
+/// The directory that `abs` leads to, as the entries of `rel`, in tree
+/// order. Absolute links in it are a parent's links to its own parents'
+/// files and directories: they stand for what they lead to.
+fn read_through(rel: &str, abs: &Path, tree: &mut Vec<Node>, hops: usize) -> Result<()> {
+    if hops > MAX_HOPS {
+        return Err(Error::bad_input(
+            abs,
+            "links to directories lead more than 32 deep",
+        ));
+    }
+    let dir = abs.canonicalize().at(abs)?;
+    let mode = std::fs::metadata(&dir).at(&dir)?.permissions().mode() & 0o777;
+    tree.push(Node {
+        rel: rel.to_string(),
+        abs: dir.clone(),
+        kind: NodeKind::Dir { mode },
+    });
+    for node in scan(&dir)? {
+        let rel = format!("{rel}/{}", node.rel);
+        let NodeKind::Symlink { target } = &node.kind else {
+            tree.push(Node { rel, ..node });
+            continue;
+        };
+        match std::fs::metadata(&node.abs) {
+            Ok(meta) if Path::new(target).is_absolute() && meta.is_dir() => {
+                read_through(&rel, &node.abs, tree, hops + 1)?;
+            }
+            Ok(meta) if Path::new(target).is_absolute() && meta.is_file() => {
+                let abs = node.abs.canonicalize().at(&node.abs)?;
+                let (mode, size) = (meta.permissions().mode() & 0o777, meta.len());
+                let kind = NodeKind::File {
+                    mode,
+                    size,
+                    inode: None,
+                };
+                tree.push(Node { rel, abs, kind });
+            }
+            _ => tree.push(Node { rel, ..node }),
+        }
+    }
+    Ok(())
+}
+
 /// The mutable files `pack --format plain` stored as links to a parent.
 fn read_shared(from: &Path) -> Result<HashSet<String>> {
     let path = from.join(SHARED_FILE);
     Ok(read_json(&path, "a list of shared files")?.unwrap_or_default())
+}
+
+/// The directories `pack --format plain` stored as links to a parent's.
+fn read_shared_dirs(from: &Path) -> Result<HashSet<String>> {
+    let path = from.join(SHARED_DIRS_FILE);
+    Ok(read_json(&path, "a list of shared directories")?.unwrap_or_default())
 }
 
 /// What every entry is laid out with: the recorded mtime, else MTIME.
