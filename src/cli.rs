@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::blobstore::{Level, Settings};
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::pack::PackOptions;
 use crate::{cargo_stdout, explain, inherit, plain, report};
 
@@ -64,6 +64,14 @@ struct Pack {
     /// several times.
     #[arg(long = "parent")]
     parents: Vec<PathBuf>,
+    /// A directory the derivation installs, such as its package output
+    /// ($out) with the binaries of the target: the layer reads the files it
+    /// holds from there instead of storing them again (and so references
+    /// it). Nothing may change those files afterwards, unpack checks them:
+    /// not for outputs that stdenv's fixup strips or patches. May be given
+    /// several times.
+    #[arg(long, value_name = "DIR")]
+    borrow: Vec<PathBuf>,
     /// zstd level, or `auto`: 9 for a layer storing 64 MiB or more (a
     /// deps layer, pulled from binary caches by every later build), else 1.
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
@@ -104,6 +112,7 @@ impl Pack {
             target_dir: self.target_dir,
             out: self.out,
             parents: self.parents,
+            borrow: self.borrow,
             settings: Settings {
                 level: self.level,
                 long_distance: self.long_distance,
@@ -277,6 +286,10 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             let options = pack.options();
             match format {
                 Format::Layered => say(&crate::pack::pack(&options)?),
+                Format::Plain if !options.borrow.is_empty() => {
+                    let reason = "--borrow is for layered layers: a plain tree stores no blobs";
+                    return Err(Error::bad_input(&options.borrow[0], reason));
+                }
                 Format::Plain => say(&plain::pack_plain(
                     &options.target_dir,
                     &options.out,

@@ -10,7 +10,7 @@ use crate::crane::extract_chain;
 use crate::error::{Error, IoContext, Result};
 use crate::hashing::{hash_files, Span};
 use crate::layer::{Chain, FrameBuffers};
-use crate::manifest::{BlobId, Foreign, ForeignBlob};
+use crate::manifest::{BlobId, Foreign, ForeignBlob, MANIFEST_FILE};
 use crate::plain::{plain_root, tree_nodes};
 use crate::scan::{scan, Node, NodeKind};
 
@@ -44,10 +44,21 @@ impl ForeignTree {
                 plain: Some(path.to_path_buf()),
                 _extracted: None,
             }),
+            // A directory of files as they are: what pack --borrow read from.
+            Artifacts::Layer if !path.join(MANIFEST_FILE).exists() => Ok(ForeignTree::files(path)),
             Artifacts::Layer => Err(Error::bad_input(
                 path,
                 "not crane artifacts: it holds neither target.tar.zst nor target/",
             )),
+        }
+    }
+
+    /// The files of `dir` as they are, such as a derivation's package output.
+    fn files(dir: &Path) -> ForeignTree {
+        ForeignTree {
+            root: dir.to_path_buf(),
+            plain: None,
+            _extracted: None,
         }
     }
 
@@ -131,13 +142,27 @@ pub struct ForeignIndex {
 }
 
 impl ForeignIndex {
-    /// Lays out and hashes each parent's tree; `child` is the layer being
-    /// packed, named in errors.
-    pub fn open(child: &Path, parents: &[PathBuf]) -> Result<ForeignIndex> {
-        let mut blobs = HashMap::new();
-        for (at, parent) in parents.iter().enumerate() {
+    /// Lays out and hashes each parent's tree, and the files of each
+    /// directory in `borrow` (see `pack --borrow`); `child` is the layer
+    /// being packed, named in errors.
+    pub fn open(child: &Path, parents: &[PathBuf], borrow: &[PathBuf]) -> Result<ForeignIndex> {
+        let mut trees = Vec::new();
+        for parent in parents {
             let tree =
                 ForeignTree::open(parent).map_err(|e| Error::missing_parent(child, parent, e))?;
+            trees.push((parent, tree));
+        }
+        for dir in borrow {
+            if !dir.is_dir() {
+                return Err(Error::bad_input(
+                    dir,
+                    "not a directory to borrow files from",
+                ));
+            }
+            trees.push((dir, ForeignTree::files(dir)));
+        }
+        let mut blobs = HashMap::new();
+        for (at, (parent, tree)) in trees.iter().enumerate() {
             // The parent's directory is the store its symlinks may point into.
             let nodes = tree.nodes(parent.parent().unwrap_or(Path::new("/")))?;
             let hashes = hash_files(&nodes)?;
@@ -161,7 +186,7 @@ impl ForeignIndex {
             }
         }
         Ok(ForeignIndex {
-            parents: parents.to_vec(),
+            parents: trees.into_iter().map(|(path, _)| path.clone()).collect(),
             blobs,
         })
     }

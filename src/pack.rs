@@ -26,6 +26,9 @@ pub struct PackOptions {
     pub target_dir: PathBuf,
     pub out: PathBuf,
     pub parents: Vec<PathBuf>,
+    /// Directories whose files the layer reads instead of storing them
+    /// (the derivation's package output, see `pack --borrow`).
+    pub borrow: Vec<PathBuf>,
     pub settings: Settings,
     /// The skeleton the tree was built from: its members' units are dummies.
     pub skeleton: Option<PathBuf>,
@@ -68,7 +71,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         .collect::<Result<Vec<_>>>()?;
     let (layers, foreign_parents) = split_parents(parents)?;
     let chain = Chain::open_parents(&options.out, &layers)?;
-    let borrowable = ForeignIndex::open(&options.out, &foreign_parents)?;
+    let borrowable = ForeignIndex::open(&options.out, &foreign_parents, &options.borrow)?;
     let mut nodes = scan(&options.target_dir)?;
     if let Some(pruning) = options.pruning() {
         pruning.apply(&mut nodes)?;

@@ -224,3 +224,59 @@ fn a_layer_on_a_large_parent_stores_only_what_changed() {
         );
     }
 }
+
+/// `pack --borrow DIR`: what DIR holds (a derivation's installed binaries)
+/// the layer reads from there instead of storing it, and unpack checks it.
+#[test]
+fn a_layer_borrows_the_files_of_a_package_output() {
+    let work = tempfile::tempdir().unwrap();
+    let p = |name: &str| work.path().join(name);
+    let (target, layer, out) = (p("target"), p("layer"), p("out"));
+    let binary: Vec<u8> = (0..60_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    write(&target.join("release/deps/app-1a"), &binary);
+    write(&target.join("release/deps/libdep-2b.rlib"), b"a dependency");
+    write(&out.join("bin/app"), &binary);
+    let tree = snapshot(&target);
+    let pack = |dest: &Path, extra: &[&str]| {
+        let args = [
+            "pack",
+            "--target-dir",
+            s(&target),
+            "--out",
+            s(dest),
+            "--borrow",
+            s(&out),
+        ];
+        [&args[..], extra]
+            .concat()
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+    };
+    let borrowing = pack(&layer, &[]);
+    ok(&borrowing.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let summary = &inspect(&layer)["layers"][0];
+    assert_eq!(
+        summary["blobs"], 1,
+        "only the dependency is stored: {summary}"
+    );
+    assert_eq!(summary["foreign_parents"], serde_json::json!([s(&out)]));
+    make_store_like(&layer);
+    ok(&["unpack", "--from", s(&layer), "--target-dir", s(&p("t1"))]);
+    assert_eq!(snapshot(&p("t1")), expected_after_unpack(&tree));
+
+    // Changed after the pack: unpack says so and lays nothing out.
+    write(&out.join("bin/app"), b"stripped");
+    let err = fails(&["unpack", "--from", s(&layer), "--target-dir", s(&p("t2"))]);
+    assert!(
+        err.contains("bin/app") && err.contains("changed or replaced"),
+        "{err}"
+    );
+    assert!(!p("t2").exists());
+
+    let plain = pack(&p("plain"), &["--format", "plain"]);
+    let err = fails(&plain.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("--borrow is for layered layers"), "{err}");
+    make_writable(&layer);
+}

@@ -151,6 +151,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         target_dir: tree.clone(),
         out: layer.clone(),
         parents: vec![],
+        borrow: vec![],
         settings,
         skeleton: None,
         workspace: None,

@@ -180,6 +180,8 @@ let
       cargoInheritPackLevel = toString packLevel;
       cargoInheritInstallBins = if installBins then "1" else "0";
       cargoInheritExportCrane = if exportCrane then "1" else "0";
+      # No fixup follows this builder's install: the layer may read $out's files.
+      cargoInheritBorrowOut = "1";
       cargoInheritStableVendor = if stableVendor then "1" else "0";
     } // (if isSkeleton then
       let deps = depsSource { inherit pname src; keep = skeletonKeep; }; in {

@@ -29,6 +29,9 @@
 #   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
 #                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
 #   cargoInheritExportCrane 1: also write target.tar.zst beside the layer, for crane derivations
+#   cargoInheritBorrowOut   1: the layer reads what $out holds (installed binaries) from there
+#                           instead of storing it (pack --borrow; nix/lib's builder, where no
+#                           fixup changes $out after the install hook)
 #   cargoInheritStableVendor 0: cargo reads the vendored crates at their store path (default 1:
 #                           through links at $NIX_BUILD_TOP/vendor, see cargoInheritStableVendor
 #                           and, for crane's config, cargoInheritStableCraneVendor)
@@ -287,6 +290,9 @@ cargoInheritPack() { # HOME
   fi
   # A layer reads what a crane output holds from it (either mode); a plain
   # tree links only into another tree (pack passes the others over).
+  # The binaries just installed into $out are in the target too: the layer
+  # reads them from $out (which nothing changes after this builder).
+  if [ "${cargoInheritBorrowOut:-0}" = 1 ] && [ "$1" != "$out" ]; then common+=(--borrow "$out"); fi
   local parents=() build_parents=() artifacts
   for artifacts in ${cargoInheritArtifacts:-}; do
     parents+=(--parent "$artifacts")
@@ -305,25 +311,29 @@ cargoInheritInstall() {
   local start; start=$(cargoInheritNow)
   local home; home=$(cargoInheritLayerHome)
   mkdir -p "$out" "$home"
+  if [ "${cargoInheritInstallBins:-0}" = 1 ]; then cargoInheritInstallBins; fi
   if [ "${cargoInheritPackLayer:-1}" = 1 ]; then
     cargoInheritPack "$home"
     if [ "${cargoInheritExportCrane:-0}" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
-  fi
-  if [ "${cargoInheritInstallBins:-0}" = 1 ]; then
-    local profile=debug
-    case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
-    mkdir -p "$out/bin"
-    # Executables into bin/ (proc-macros and cdylibs are executable .so
-    # files: not those); static and dynamic libraries into lib/, as crane.
-    find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
-      -exec cp {} "$out/bin/" \;
-    local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
-    if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
-    cargoInheritForgetVendor "$out"
   fi
   if [ -f "$NIX_BUILD_TOP/explain.txt" ]; then cp "$NIX_BUILD_TOP/explain.txt" "$out/cargo-inherit-explain.txt"; fi
   cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
     --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
     --layer "$home/layer" --layer "$home/build-layer" --rebuilt "$NIX_BUILD_TOP/rebuilt.json" --cargo-log "$NIX_BUILD_TOP/cargo.json" \
     > "$out/cargo-inherit-report.json"
+}
+
+# The profile's executables into $out/bin, its static and dynamic libraries
+# into $out/lib, as crane installs them.
+cargoInheritInstallBins() {
+  local profile=debug
+  case " ${cargoExtraArgs:-} " in *" --release "*) profile=release ;; esac
+  mkdir -p "$out/bin"
+  # Executables into bin/ (proc-macros and cdylibs are executable .so
+  # files: not those); static and dynamic libraries into lib/, as crane.
+  find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
+    -exec cp {} "$out/bin/" \;
+  local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
+  if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
+  cargoInheritForgetVendor "$out"
 }
