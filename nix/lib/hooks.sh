@@ -292,7 +292,9 @@ cargoInheritPack() { # HOME
   # tree links only into another tree (pack passes the others over).
   # The binaries just installed into $out are in the target too: the layer
   # reads them from $out (which nothing changes after this builder).
-  if [ "${cargoInheritBorrowOut:-0}" = 1 ] && [ "$1" != "$out" ]; then common+=(--borrow "$out"); fi
+  if [ "${cargoInheritBorrowOut:-0}" = 1 ] && [ "$1" != "$out" ] && [ "${cargoInheritStrategy:-layered}" = layered ]; then
+    common+=(--borrow "$out")
+  fi
   local parents=() build_parents=() artifacts
   for artifacts in ${cargoInheritArtifacts:-}; do
     parents+=(--parent "$artifacts")
