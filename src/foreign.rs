@@ -45,7 +45,9 @@ impl ForeignTree {
                 _extracted: None,
             }),
             // A directory of files as they are: what pack --borrow read from.
-            Artifacts::Layer if !path.join(MANIFEST_FILE).exists() => Ok(ForeignTree::files(path)),
+            Artifacts::Layer if path.is_dir() && !path.join(MANIFEST_FILE).exists() => {
+                Ok(ForeignTree::files(path))
+            }
             Artifacts::Layer => Err(Error::bad_input(
                 path,
                 "not crane artifacts: it holds neither target.tar.zst nor target/",

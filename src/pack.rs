@@ -154,7 +154,11 @@ impl fmt::Display for PackReport {
         )?;
         match self.borrowed_bytes {
             0 => Ok(()),
-            bytes => write!(f, ", {} read from crane parents", human_bytes(bytes)),
+            bytes => write!(
+                f,
+                ", {} read from crane parents or --borrow",
+                human_bytes(bytes)
+            ),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{make_writable, remove_tree, settle_dir, MTIME};
+use crate::fsutil::{make_writable, remove_tree, settle_dir, SpreadDir, MTIME};
 
 /// Runs `write` on a temporary sibling of `target_dir`, then moves what it
 /// wrote into place. When `write` fails, the target is left as it was.
@@ -37,10 +37,7 @@ pub fn stage<R>(
     let prefix = format!(".{name}.unpack-");
     let _lock = lock_dir(parent)?;
     remove_abandoned(parent, &prefix)?;
-    let staging = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(parent)
-        .at(parent)?;
+    let staging = SpreadDir::new(parent, &prefix)?;
     let result = write(staging.path()).map_err(|e| {
         let out_of_space = matches!(&e, Error::Io { source, .. }
             if source.raw_os_error() == Some(nix::libc::ENOSPC));
@@ -108,16 +105,13 @@ fn resolve_target(target_dir: &Path) -> Result<PathBuf> {
 
 /// Moves the laid-out tree to `target`: a rename when there is nothing
 /// there, otherwise a merge in which staged entries replace existing ones.
-fn install(staging: tempfile::TempDir, target: &Path) -> Result<()> {
+fn install(staging: SpreadDir, target: &Path) -> Result<()> {
     if target.exists() {
         merge(staging.path(), target)?;
         return settle_dir(target, 0o755, MTIME);
     }
     settle_dir(staging.path(), 0o755, MTIME)?;
-    std::fs::rename(staging.path(), target).at(target)?;
-    // Renamed away: nothing is left for the guard to clean up.
-    let _ = staging.keep();
-    Ok(())
+    staging.rename_to(target)
 }
 
 fn merge(from: &Path, into: &Path) -> Result<()> {

@@ -17,7 +17,7 @@ use crate::artifacts::{self, Artifacts};
 use crate::bytes::human_bytes;
 use crate::classify::is_immutable_artifact;
 use crate::error::{IoContext, Result};
-use crate::fsutil::{claim_out_dir, write_json, MTIME};
+use crate::fsutil::{claim_out_dir, write_json, SpreadDir, MTIME};
 use crate::manifest::MANIFEST_FILE;
 use crate::paths::is_within;
 use crate::prune::Pruning;
@@ -65,10 +65,7 @@ pub fn pack_plain(
             || [SHARED_FILE, SHARED_DIRS_FILE, SOURCES_FILE, MTIME_FILE].contains(&name)
     })?;
     // Only a complete tree is renamed to OUT/target.
-    let partial = tempfile::Builder::new()
-        .prefix(PARTIAL_PREFIX)
-        .tempdir_in(out)
-        .at(out)?;
+    let partial = SpreadDir::new(out, PARTIAL_PREFIX)?;
     let written = write_tree(&nodes, partial.path(), &parents)?;
     write_json(&out.join(SHARED_FILE), &written.shared_files)?;
     write_json(&out.join(SHARED_DIRS_FILE), &written.shared_dirs)?;
@@ -81,8 +78,7 @@ pub fn pack_plain(
         write_json(&out.join(SOURCES_FILE), &recorded)?;
     }
     let target = out.join("target");
-    std::fs::rename(partial.path(), &target).at(&target)?;
-    let _ = partial.keep();
+    partial.rename_to(&target)?;
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).at(&target)?;
     report.target = target;
     Ok(report)
