@@ -288,13 +288,13 @@ cargoInheritPack() { # HOME
   if [ "${cargoInheritPruneUnused:-0}" = 1 ] && [ -f "$NIX_BUILD_TOP/cargo.json" ]; then
     common+=(--prune-unused "$NIX_BUILD_TOP/cargo.json")
   fi
-  # A layer reads what a crane output holds from it (either mode); a plain
-  # tree links only into another tree (pack passes the others over).
   # The binaries just installed into $out are in the target too: the layer
   # reads them from $out (which nothing changes after this builder).
   if [ "${cargoInheritBorrowOut:-0}" = 1 ] && [ "$1" != "$out" ] && [ "${cargoInheritStrategy:-layered}" = layered ]; then
     common+=(--borrow "$out")
   fi
+  # A layer reads what a crane output holds from it (either mode); a plain
+  # tree links only into another tree (pack passes the others over).
   local parents=() build_parents=() artifacts
   for artifacts in ${cargoInheritArtifacts:-}; do
     parents+=(--parent "$artifacts")
