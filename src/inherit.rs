@@ -101,8 +101,8 @@ impl fmt::Display for Inherited {
             How::Copied(r) => write!(f, "copied {} files of a plain tree into {target}", r.copied),
             How::Linked(r) => write!(
                 f,
-                "linked {} artifacts into the store, copied {} files and kept {} symlinks into {target}",
-                r.linked, r.copied, r.symlinks
+                "laid out {} symlinks ({} new to artifacts in the store, the rest as recorded) and copied {} files into {target}",
+                r.linked + r.symlinks, r.linked, r.copied
             ),
         }
     }
