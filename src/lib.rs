@@ -24,9 +24,11 @@
 //! all cores, verifies every blob against its blake3 and writes files with
 //! one mtime: 1, as the store has it, or the newest host file the tree's
 //! build scripts watch (`watched`). Every reader writes into a `staging`
-//! directory beside the target and moves it into place only when
-//! complete, so a bad input leaves the target as it was. `fsutil` is the one home of file helpers
-//! (the mtime rule, writable modes, removal of read-only trees).
+//! directory beside the target (one ext4 places apart from freshly deleted
+//! files) and moves it into place only when complete, so a bad input
+//! leaves the target as it was. `fsutil` is the one home of file helpers
+//! (the mtime rule, writable modes, removal of read-only trees, that
+//! staging directory).
 //!
 //! # Layers of the code
 //!
