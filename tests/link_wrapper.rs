@@ -233,6 +233,10 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
     write(&p("t/debug/deps/libchanged-1.rlib"), b"first");
     write(&p("t/debug/.fingerprint/same-1/lib-same"), b"fingerprint");
     write(&p("t/debug/.fingerprint/changed-1/lib-changed"), b"first");
+    // A build script's link to a file elsewhere stays a link, shared or not.
+    write(&p("elsewhere/tool"), b"a host tool");
+    std::fs::create_dir_all(p("t/debug/build/x-1/out")).unwrap();
+    std::os::unix::fs::symlink(p("elsewhere/tool"), p("t/debug/build/x-1/out/tool")).unwrap();
     ok(&[
         "pack",
         "--format",
@@ -283,7 +287,7 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
     let shared: Vec<String> =
         serde_json::from_slice(&std::fs::read(p("two/cargo-inherit-shared-dirs.json")).unwrap())
             .unwrap();
-    assert_eq!(shared, ["debug/.fingerprint/same-1"]);
+    assert_eq!(shared, ["debug/.fingerprint/same-1", "debug/build"]);
     // deps/ changed, so it is a directory of its own.
     assert!(matches!(two["debug/deps"], Snap::Dir { .. }));
     // A third tree on the second, whose fingerprints all stay as they were:
@@ -337,6 +341,12 @@ fn plain_pack_links_unchanged_files_to_its_parent() {
             &linked["debug/deps/libsame-1.rlib"],
             Snap::Symlink { target } if target.starts_with(p("one"))
         ));
+        assert_eq!(
+            linked["debug/build/x-1/out/tool"],
+            Snap::Symlink {
+                target: p("elsewhere/tool")
+            }
+        );
     }
     for tree in ["one", "two", "three"] {
         make_writable(&p(tree));

@@ -77,8 +77,9 @@ fn read_through_shared_dirs(nodes: Vec<Node>, shared: &HashSet<String>) -> Resul
 const MAX_HOPS: usize = 32;
 
 /// The directory that `abs` leads to, as the entries of `rel`, in tree
-/// order. Absolute links in it are a parent's links to its own parents'
-/// files and directories: they stand for what they lead to.
+/// order. A link in it to the same path of another tree is a parent's link
+/// to its own parent's file or directory: it stands for what it leads to.
+/// Other links (a build script's) stay links.
 fn read_through(rel: &str, abs: &Path, tree: &mut Vec<Node>, hops: usize) -> Result<()> {
     if hops > MAX_HOPS {
         return Err(Error::bad_input(
@@ -99,11 +100,12 @@ fn read_through(rel: &str, abs: &Path, tree: &mut Vec<Node>, hops: usize) -> Res
             tree.push(Node { rel, ..node });
             continue;
         };
+        let to_same_path = target.starts_with('/') && target.ends_with(&format!("/{rel}"));
         match std::fs::metadata(&node.abs) {
-            Ok(meta) if Path::new(target).is_absolute() && meta.is_dir() => {
+            Ok(meta) if to_same_path && meta.is_dir() => {
                 read_through(&rel, &node.abs, tree, hops + 1)?;
             }
-            Ok(meta) if Path::new(target).is_absolute() && meta.is_file() => {
+            Ok(meta) if to_same_path && meta.is_file() => {
                 let abs = node.abs.canonicalize().at(&node.abs)?;
                 let (mode, size) = (meta.permissions().mode() & 0o777, meta.len());
                 let kind = NodeKind::File {
