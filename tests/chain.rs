@@ -13,6 +13,32 @@ fn inspect(layer: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Each layer in `dir`, read-only as the store makes it (unpacking must
+/// not need to write it), unpacks to its tree, every mtime 1.
+fn assert_each_unpacks_to_its_tree(dir: &Path, layers: &[(&str, &Tree)]) {
+    for (layer, _) in layers {
+        make_store_like(&dir.join(layer));
+    }
+    for (layer, tree) in layers {
+        let out = dir.join(format!("out-{layer}"));
+        ok(&[
+            "unpack",
+            "--from",
+            s(&dir.join(layer)),
+            "--target-dir",
+            s(&out),
+        ]);
+        assert_eq!(
+            snapshot(&out),
+            expected_after_unpack(tree),
+            "unpacking {layer}"
+        );
+        assert_all_mtimes_one(&out);
+    }
+}
+
+type Tree = std::collections::BTreeMap<String, Snap>;
+
 fn blob_count(layer: &Path) -> u64 {
     inspect(layer)["layers"][0]["blobs"].as_u64().unwrap()
 }
@@ -86,20 +112,10 @@ fn three_layers_with_additions_changes_and_deletions() {
         .collect();
     assert_eq!(paths, [s(&p("l3")), s(&p("l2")), s(&p("l1"))]);
 
-    // The store makes layers read-only; unpacking must not need to write them.
-    for layer in ["l1", "l2", "l3"] {
-        make_store_like(&p(layer));
-    }
-    for (layer, tree) in [("l1", &tree1), ("l2", &tree2), ("l3", &tree3)] {
-        let out = p(&format!("out-{layer}"));
-        ok(&["unpack", "--from", s(&p(layer)), "--target-dir", s(&out)]);
-        assert_eq!(
-            &snapshot(&out),
-            &expected_after_unpack(tree),
-            "unpacking {layer}"
-        );
-        assert_all_mtimes_one(&out);
-    }
+    assert_each_unpacks_to_its_tree(
+        work.path(),
+        &[("l1", &tree1), ("l2", &tree2), ("l3", &tree3)],
+    );
     for layer in ["l1", "l2", "l3"] {
         make_writable(&p(layer));
     }
@@ -211,18 +227,10 @@ fn a_layer_on_a_large_parent_stores_only_what_changed() {
         "l2's whole tree"
     );
 
-    for layer in ["l1", "l2", "l3"] {
-        make_store_like(&p(layer));
-    }
-    for (layer, tree) in [("l1", &tree1), ("l2", &tree2), ("l3", &tree3)] {
-        let out = p(&format!("out-{layer}"));
-        ok(&["unpack", "--from", s(&p(layer)), "--target-dir", s(&out)]);
-        assert_eq!(
-            snapshot(&out),
-            expected_after_unpack(tree),
-            "unpacking {layer}"
-        );
-    }
+    assert_each_unpacks_to_its_tree(
+        work.path(),
+        &[("l1", &tree1), ("l2", &tree2), ("l3", &tree3)],
+    );
 }
 
 /// `pack --borrow DIR`: what DIR holds (a derivation's installed binaries)
