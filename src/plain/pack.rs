@@ -174,18 +174,24 @@ fn write_tree(nodes: &[Node], root: &Path, parents: &[PathBuf]) -> Result<Writte
         .map(|(node, same)| place(node, &root.join(&node.rel), *same))
         .collect::<Result<_>>()?;
     for ((node, _), placed) in files.iter().zip(&placed) {
+        written.count(node, placed);
+    }
+    written.report.shared_dirs = written.shared_dirs.len();
+    Ok(written)
+}
+
+impl Written {
+    fn count(&mut self, node: &Node, placed: &Placed) {
         match placed {
-            Placed::Copied(bytes) => written.report.copied_bytes += bytes,
+            Placed::Copied(bytes) => self.report.copied_bytes += bytes,
             Placed::Linked { mutable } => {
-                written.report.shared_with_parents += 1;
+                self.report.shared_with_parents += 1;
                 if *mutable {
-                    written.shared_files.push(node.rel.clone());
+                    self.shared_files.push(node.rel.clone());
                 }
             }
         }
     }
-    written.report.shared_dirs = written.shared_dirs.len();
-    Ok(written)
 }
 
 /// How one entry was placed.
