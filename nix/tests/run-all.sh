@@ -328,9 +328,10 @@ if ours=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A ours 2> /dev/
   else fail "on crane's archive: members [$(members_of "$ours")] dependencies [$(deps_of "$ours")]"; fi
   crane_deps=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneDeps 2> /dev/null)
   crane_bytes=$(stat -c %s "$crane_deps/target.tar.zst")
-  if "$ci" inspect --json "$ours_layer/layer" | tr -d ' \n' | grep -qF "\"foreign_parents\":[\"$crane_deps\"]" \
+  # It reads the dependencies from crane's archive and its binary from its own $out (pack --borrow).
+  if "$ci" inspect --json "$ours_layer/layer" | tr -d ' \n' | grep -qF "\"foreign_parents\":[\"$crane_deps\",\"$ours\"]" \
     && [ "$(stored "$ours_layer")" -le $((crane_bytes / 4)) ]; then
-    pass "its layer reads from crane's archive and stores $(stored "$ours_layer") bytes (crane's: $crane_bytes)"
+    pass "its layer reads from crane's archive and its own \$out, and stores $(stored "$ours_layer") bytes (crane's: $crane_bytes)"
   else fail "its layer stores $(stored "$ours_layer") bytes on crane's $crane_bytes: $("$ci" inspect "$ours_layer/layer")"; fi
 else fail "cargo-inherit on crane's deps archive did not build"; fi
 if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneBuild 2> /dev/null); then
