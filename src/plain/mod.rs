@@ -82,10 +82,8 @@ const MAX_HOPS: usize = 32;
 /// Other links (a build script's) stay links.
 fn read_through(rel: &str, abs: &Path, tree: &mut Vec<Node>, hops: usize) -> Result<()> {
     if hops > MAX_HOPS {
-        return Err(Error::bad_input(
-            abs,
-            "links to directories lead more than 32 deep",
-        ));
+        let reason = format!("links to directories lead more than {MAX_HOPS} deep");
+        return Err(Error::bad_input(abs, reason));
     }
     let dir = abs.canonicalize().at(abs)?;
     let mode = std::fs::metadata(&dir).at(&dir)?.permissions().mode() & 0o777;
