@@ -9,11 +9,11 @@ use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::cargo::left_out::{LeftOut, Recorded};
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{settle_dir, MTIME};
-use crate::members::all_member_units;
-use crate::scan::CARGO_LOCK;
-use crate::staging::stage;
+use crate::tree::fs::{settle_dir, MTIME};
+use crate::tree::scan::CARGO_LOCK;
+use crate::tree::staging::stage;
 
 pub const ARCHIVE: &str = "target.tar.zst";
 
@@ -60,22 +60,24 @@ pub fn unpack_archives(
     workspace: Option<&Path>,
 ) -> Result<usize> {
     let newest = archives.last().expect("a chain holds an archive");
+    let recorded = Recorded {
+        dummies: &[],
+        sources: None,
+    };
+    let left_out = LeftOut::of(&recorded, workspace)?;
     stage(target_dir, newest, None, |root| {
-        let entries = extract_chain(archives, root)?;
-        if let Some(dir) = workspace {
-            drop_member_units(root, dir)?;
-        }
+        let entries = extract_chain(archives, root, &left_out)?;
         settle(root)?;
         Ok(entries)
     })
 }
 
 /// Extracts a chain of archives, oldest first, into `root` as tar leaves
-/// them (no mtimes settled): enough for a tree that is only read from.
-pub fn extract_chain(archives: &[PathBuf], root: &Path) -> Result<usize> {
+/// them (no mtimes settled), but for what `left_out` holds.
+pub fn extract_chain(archives: &[PathBuf], root: &Path, left_out: &LeftOut) -> Result<usize> {
     let mut entries = 0;
     for archive in archives {
-        entries += extract(archive, root).map_err(|e| match e {
+        entries += extract(archive, root, left_out).map_err(|e| match e {
             Error::Io { path, source } if path == *archive => {
                 Error::bad_input(archive, format!("not a readable crane archive: {source}"))
             }
@@ -85,7 +87,7 @@ pub fn extract_chain(archives: &[PathBuf], root: &Path) -> Result<usize> {
     Ok(entries)
 }
 
-fn extract(archive: &Path, root: &Path) -> Result<usize> {
+fn extract(archive: &Path, root: &Path, left_out: &LeftOut) -> Result<usize> {
     let file = File::open(archive).at(archive)?;
     let decoder = zstd::stream::read::Decoder::new(BufReader::new(file)).at(archive)?;
     let mut tar = tar::Archive::new(decoder);
@@ -96,13 +98,14 @@ fn extract(archive: &Path, root: &Path) -> Result<usize> {
             continue;
         };
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == CARGO_LOCK || name == PREVIOUS_LINK {
+        if name == CARGO_LOCK || name == PREVIOUS_LINK || left_out.contains(&rel.to_string_lossy())
+        {
             continue;
         }
-        let dest = root.join(&rel);
         // Before anything is removed or created for this entry: a symlink
         // an earlier entry (or archive) laid out must not lead it outside.
         check_inside(root, &rel, archive)?;
+        let dest = root.join(&rel);
         let kind = entry.header().entry_type();
         if !kind.is_dir() {
             replace_with_nothing(&dest)?;
@@ -110,76 +113,73 @@ fn extract(archive: &Path, root: &Path) -> Result<usize> {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).at(dir)?;
         }
-        match kind {
-            tar::EntryType::Directory => {
-                if dest.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
-                    replace_with_nothing(&dest)?;
-                }
-                std::fs::create_dir_all(&dest).at(&dest)?;
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mode = entry.header().mode().at(archive)? & 0o777 | 0o200;
-                let mut out = File::create_new(&dest).at(&dest)?;
-                std::io::copy(&mut entry, &mut out).at(archive)?;
-                out.set_permissions(Permissions::from_mode(mode))
-                    .at(&dest)?;
-            }
-            tar::EntryType::Symlink => {
-                let target = entry.link_name().at(archive)?.unwrap_or_default();
-                std::os::unix::fs::symlink(target, &dest).at(&dest)?;
-            }
-            tar::EntryType::Link => {
-                let linked = entry.link_name().at(archive)?.unwrap_or_default();
-                let Some(linked) = strip_target(&linked, archive)? else {
-                    return Err(Error::bad_input(
-                        archive,
-                        "a hard link to the archive's root",
-                    ));
-                };
-                check_inside(root, &linked, archive)?;
-                let original = root.join(&linked);
-                if !std::fs::symlink_metadata(&original).is_ok_and(|m| m.is_file()) {
-                    let reason = format!(
-                        "entry {} is a hard link to {}, which is no file laid out before it",
-                        rel.display(),
-                        linked.display()
-                    );
-                    return Err(Error::bad_input(archive, reason));
-                }
-                std::fs::hard_link(original, &dest).at(&dest)?;
-            }
-            other => {
-                let reason = format!(
-                    "entry {} has a type cargo-inherit cannot lay out ({other:?})",
-                    rel.display()
-                );
-                return Err(Error::bad_input(archive, reason));
-            }
-        }
+        lay_out(&mut entry, kind, &rel, root, archive)?;
         count += 1;
     }
     Ok(count)
 }
 
-fn drop_member_units(root: &Path, workspace: &Path) -> Result<()> {
-    let dirs: Vec<String> = WalkDir::new(root)
-        .min_depth(1)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_dir())
-        .map(|e| {
-            e.path()
-                .strip_prefix(root)
-                .expect("below its root")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    for unit in all_member_units(workspace, dirs.iter().map(String::as_str))? {
-        let path = root.join(unit);
-        std::fs::remove_dir_all(&path).at(&path)?;
+/// Lays out one entry of an archive at `rel` below `root`, where nothing
+/// is in its way.
+fn lay_out<R: std::io::Read>(
+    entry: &mut tar::Entry<R>,
+    kind: tar::EntryType,
+    rel: &Path,
+    root: &Path,
+    archive: &Path,
+) -> Result<()> {
+    let dest = root.join(rel);
+    match kind {
+        tar::EntryType::Directory => {
+            if dest.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+                replace_with_nothing(&dest)?;
+            }
+            std::fs::create_dir_all(&dest).at(&dest)
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous => {
+            let mode = entry.header().mode().at(archive)? & 0o777 | 0o200;
+            let mut out = File::create_new(&dest).at(&dest)?;
+            std::io::copy(entry, &mut out).at(archive)?;
+            out.set_permissions(Permissions::from_mode(mode)).at(&dest)
+        }
+        tar::EntryType::Symlink => {
+            let target = entry.link_name().at(archive)?.unwrap_or_default();
+            std::os::unix::fs::symlink(target, &dest).at(&dest)
+        }
+        tar::EntryType::Link => {
+            let linked = entry.link_name().at(archive)?.unwrap_or_default();
+            hard_link(&linked, rel, root, archive)
+        }
+        other => {
+            let reason = format!(
+                "entry {} has a type cargo-inherit cannot lay out ({other:?})",
+                rel.display()
+            );
+            Err(Error::bad_input(archive, reason))
+        }
     }
-    Ok(())
+}
+
+/// Entry `rel` as a hard link to `linked`, a file laid out before it.
+fn hard_link(linked: &Path, rel: &Path, root: &Path, archive: &Path) -> Result<()> {
+    let Some(linked) = strip_target(linked, archive)? else {
+        return Err(Error::bad_input(
+            archive,
+            "a hard link to the archive's root",
+        ));
+    };
+    check_inside(root, &linked, archive)?;
+    let original = root.join(&linked);
+    if !std::fs::symlink_metadata(&original).is_ok_and(|m| m.is_file()) {
+        let reason = format!(
+            "entry {} is a hard link to {}, which is no file laid out before it",
+            rel.display(),
+            linked.display()
+        );
+        return Err(Error::bad_input(archive, reason));
+    }
+    let dest = root.join(rel);
+    std::fs::hard_link(original, &dest).at(&dest)
 }
 
 /// `target/x/y` -> `x/y`: crane archives its target directory by name and

@@ -15,8 +15,8 @@ pub enum Error {
         source: io::Error,
     },
 
-    #[error("{}: not a cargo-inherit layer (no manifest.json)", path.display())]
-    NotALayer { path: PathBuf },
+    #[error("{}: not a cargo-inherit layer: {reason}", path.display())]
+    NotALayer { path: PathBuf, reason: String },
 
     #[error("layer {}: manifest.json is not valid: {source}", layer.display())]
     ManifestSyntax {
@@ -112,6 +112,15 @@ impl Error {
             layer: layer.to_path_buf(),
             parent: parent.to_path_buf(),
             reason: cause.to_string(),
+        }
+    }
+
+    /// Entry `entry` of the layer at `layer` is not what it may be.
+    pub fn bad_entry(layer: &Path, entry: &str, reason: impl Into<String>) -> Self {
+        Error::BadEntry {
+            layer: layer.to_path_buf(),
+            entry: entry.to_string(),
+            reason: reason.into(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
-use crate::manifest::{Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::layer::manifest::{Manifest, BLOBS_FILE, MANIFEST_FILE};
 
 /// Parses and validates a manifest.
 pub fn manifest(text: &[u8]) -> Result<Manifest> {
@@ -17,7 +17,7 @@ pub fn layer(manifest: &[u8], blobs: &[u8], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&layer).at(&layer)?;
     std::fs::write(layer.join(MANIFEST_FILE), manifest).at(&layer)?;
     std::fs::write(layer.join(BLOBS_FILE), blobs).at(&layer)?;
-    crate::unpack::unpack(&layer, &dir.join("target"), None).map(|_| ())
+    crate::layer::unpack::unpack_layer(&layer, &dir.join("target"), None).map(|_| ())
 }
 
 /// Extracts `archive` (crane's `target.tar.zst`) into `dir/root`.
@@ -26,5 +26,5 @@ pub fn crane_archive(archive: &[u8], dir: &Path) -> Result<usize> {
     std::fs::write(&path, archive).at(&path)?;
     let root = dir.join("root");
     std::fs::create_dir_all(&root).at(&root)?;
-    crate::crane::extract_chain(&[path], &root)
+    crate::crane::extract_chain(&[path], &root, &Default::default())
 }

@@ -1,87 +1,82 @@
 //! cargo-inherit: layered, content-deduplicated archives of cargo's target
 //! directory, for build systems (Nix) that pass artifacts between builds.
 //!
+//! # The tree is the map
+//!
+//! Folders by concern, from the ground up; modules import downwards only.
+//!
+//! - `error`: typed errors, each naming the path, layer or entry.
+//! - `tree/`: files and directories, whatever they hold. `fs` is the one
+//!   home of file helpers (the mtime rule, writable modes, removal of
+//!   read-only trees, small JSON records, directories ext4 places apart);
+//!   `blob` (content by its blake3, and a span of it), `paths`, `scan` (a
+//!   directory into nodes, metadata only), `staging` (all-or-nothing
+//!   laying out), `pool`, `bytes`.
+//! - `cargo/`: what cargo makes of a target directory and a workspace.
+//!   `units` (unit directories and hashes, both build-dir layouts),
+//!   `left_out` (the one rule for which inherited units are left out, so
+//!   cargo rebuilds them), `built` (what both packs read of a build: the
+//!   tree pruned of unused units, dummies, members' sources, the mtime to
+//!   lay out with), `members`, `skeleton`, `watched`, `prune`, `split` (the
+//!   rmeta an rlib embeds), `classify` (what may stay a store symlink),
+//!   `workspace` (`cargo metadata`), `rebuilt`, `stdout`.
+//! - `crane`: crane's use-zstd archive chains, read.
+//! - `artifacts`: what a path holds (layer, crane archives, plain tree, or
+//!   nothing readable), decided in one place.
+//! - `plain/`: the symlink strategy's format: `pack`, `link`.
+//! - `layer/`: the layered format. `manifest` and its rules (`check`),
+//!   `delta` (a tree as changes to its base's), `hashing`, `blobstore`
+//!   (new blobs into parallel zstd frames), `reader` (one layer) and
+//!   `chain` (a layer with its parents, where each blob is held),
+//!   `foreign` (crane outputs and borrowed directories as parents), `pack`,
+//!   `unpack`, `inspect`, `export`.
+//! - `explain/`: why cargo rebuilt what was inherited.
+//! - `strategy`: which strategy's code does a verb; `report`: a Nix
+//!   derivation's report; `cli/`: parsing and routing, one arm a verb.
+//!
 //! # Pack
 //!
-//! `scan` walks a target directory into nodes (metadata only); `prune` may
-//! leave out the units the build's cargo messages show unused. `hashing`
-//! hashes every file on all cores, an `.rlib` as three parts around the
-//! `.rmeta` it embeds (`split`). `pack` asks the parents what they already
-//! hold: layers by their blob index (`layer::Chain`), crane outputs by
-//! laying them out and hashing them (`foreign`). What no parent holds goes
-//! to `blobstore`, which groups one crate's files into independent zstd
-//! frames and compresses them in parallel. The `manifest` (the whole tree,
-//! or on a parent layer what changed from its tree, `delta`; the frame table, where each blob sits, the members' source hashes from
-//! `members` and the dummy units from `units`) is renamed into place last:
-//! a layer exists only once it is complete.
+//! `cargo::built` reads the target directory and what pack records of the
+//! build. `hashing` hashes every file on all cores, an `.rlib` as three
+//! parts around the `.rmeta` it embeds. `layer::pack` asks the parents what
+//! they hold: layers by their blob index (`chain`), crane outputs by laying
+//! them out and hashing them (`foreign`). What no parent holds goes to
+//! `blobstore`, which groups one crate's files into independent zstd frames
+//! and compresses them in parallel. The manifest is renamed into place
+//! last: a layer exists only once it is complete. `plain::pack` installs
+//! the tree itself instead, linked to its parents' trees.
 //!
 //! # Unpack
 //!
-//! `inherit` looks at what it is given (`artifacts`) and hands it to its
-//! reader: `unpack` for layers, `crane` for archive chains, `plain` for
-//! trees. `unpack` opens the chain, leaves out dummy and stale member
-//! units, plans one job per frame (largest first), decompresses frames on
-//! all cores, verifies every blob against its blake3 and writes files with
-//! one mtime: 1, as the store has it, or the newest host file the tree's
-//! build scripts watch (`watched`). Every reader writes into a `staging`
-//! directory beside the target (one ext4 places apart from freshly deleted
-//! files) and moves it into place only when complete, so a bad input
-//! leaves the target as it was. `fsutil` is the one home of file helpers
-//! (the mtime rule, writable modes, removal of read-only trees, that
-//! staging directory).
-//!
-//! # Layers of the code
-//!
-//! Modules import downwards only. Ground: `error`, `fsutil`, `paths`,
-//! `bytes`, `pool`, `split`, `classify`, `units`, `workspace`. Format:
-//! `manifest`, `delta`, `scan`, `hashing`, `blobstore`, `layer`, `members`,
-//! `skeleton`, `watched`, `prune`. Readers: `staging`, `crane`, `plain`, `artifacts`,
-//! `foreign`, `unpack`. Verbs: `pack`, `export`, `inherit`, `inspect`,
-//! `rebuilt`, `cargo_stdout`, `report`, `explain`. Top: `cli`.
+//! `strategy` asks `artifacts` what it is given and hands it to its reader:
+//! `layer::unpack`, `crane`, or `plain`. Each leaves out what `left_out`
+//! says, then writes into a `staging` directory beside the target and
+//! moves it into place only when complete, so a bad input leaves the target
+//! as it was. `layer::unpack` plans one job per frame (largest first),
+//! decompresses frames on all cores, verifies every blob against its blake3
+//! and writes files with one mtime: 1, as the store has it, or the newest
+//! host file the tree's build scripts watch (`watched`).
 
 mod artifacts;
-mod blobstore;
-mod bytes;
-mod cargo_stdout;
-mod classify;
+mod cargo;
 mod cli;
 mod crane;
-mod delta;
 mod error;
 mod explain;
-mod export;
-mod foreign;
-mod fsutil;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod hashing;
-mod inherit;
-mod inspect;
 mod layer;
-mod manifest;
-mod members;
-mod pack;
-mod paths;
 mod plain;
-mod pool;
-mod prune;
-mod rebuilt;
 mod report;
-mod scan;
-mod skeleton;
-mod split;
-mod staging;
-mod units;
-mod unpack;
-mod watched;
-mod workspace;
+mod strategy;
+mod tree;
 
-pub use blobstore::{Level, Settings};
+pub use cargo::rebuilt::package_name;
 pub use cli::run;
 pub use error::{Error, Result};
-pub use layer::Layer;
-pub use manifest::{BlobRef, Entry, Manifest};
-pub use pack::{pack, PackOptions, PackReport};
-pub use rebuilt::package_name;
-pub use unpack::{unpack, UnpackReport};
+pub use layer::blobstore::{Level, Settings};
+pub use layer::chain::Layer;
+pub use layer::manifest::{BlobRef, Entry, Manifest};
+pub use layer::pack::{pack, PackOptions, PackReport};
+pub use layer::unpack::{unpack_layer, UnpackReport};

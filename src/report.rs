@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cargo_stdout::{tests, Tests};
+use crate::cargo::rebuilt::Rebuilt;
+use crate::cargo::stdout::{tests, Tests};
 use crate::error::{IoContext, Result};
-use crate::fsutil::{apparent_size, read_json};
-use crate::rebuilt::Rebuilt;
+use crate::tree::fs::{apparent_size, read_json};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -24,6 +24,13 @@ pub struct Report {
     pub rebuilt: Option<Rebuilt>,
     /// What test harnesses reported; None when no test ran.
     pub tests: Option<Tests>,
+}
+
+impl Report {
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("reports serialise")
+    }
 }
 
 /// Seconds spent in each step, in the order the hooks run them.

@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use cargo_inherit::unpack;
+use cargo_inherit::unpack_layer;
 use cargo_inherit::{pack, PackOptions};
 use cargo_inherit::{Level, Settings};
 use common::*;
@@ -158,7 +158,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         prune_unused: None,
     })
     .unwrap();
-    unpack(&layer, &out, None).unwrap();
+    unpack_layer(&layer, &out, None).unwrap();
 
     assert_eq!(snapshot(&out), expected_after_unpack(&before));
     assert_all_mtimes_one(&out);

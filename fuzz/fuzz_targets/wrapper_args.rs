@@ -18,16 +18,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let invocation = Invocation::parse(args).expect("no argfiles to read");
     if invocation.outputs().is_some() {
         let temp = Path::new("/private/temp");
-        let (redirected, moved) = invocation.redirect(temp);
-        for arg in &redirected {
+        let redirected = invocation.redirect(temp);
+        for arg in &redirected.args {
             if let Some(dir) = arg.as_bytes().strip_prefix(b"--out-dir=") {
                 assert_eq!(Path::new(std::ffi::OsStr::from_bytes(dir)), temp);
             }
         }
-        for (written, _) in moved {
+        for moved in redirected.moved {
             assert!(
-                written.parent() == Some(temp),
-                "{written:?} is not directly in the private directory"
+                moved.temp.parent() == Some(temp),
+                "{:?} is not directly in the private directory",
+                moved.temp
             );
         }
     }

@@ -13,6 +13,20 @@ pub struct Invocation {
     pub args: Vec<OsString>,
 }
 
+/// An output path rustc was pointed at instead of the one cargo asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub temp: PathBuf,
+    pub real: PathBuf,
+}
+
+/// A command line with its outputs moved, and the explicit paths moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirected {
+    pub args: Vec<OsString>,
+    pub moved: Vec<Moved>,
+}
+
 /// Where a compile writes, found on its command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outputs {
@@ -58,8 +72,7 @@ impl Invocation {
 
     /// The same command line with every output path moved under `temp`:
     /// `--out-dir` itself, and explicit paths of `--emit KIND=PATH` and `-o`.
-    /// Returns the new arguments and, for explicit paths, (temporary, real) pairs.
-    pub fn redirect(&self, temp: &Path) -> (Vec<OsString>, Vec<(PathBuf, PathBuf)>) {
+    pub fn redirect(&self, temp: &Path) -> Redirected {
         let mut moved = Vec::new();
         let mut out = Vec::with_capacity(self.args.len());
         let mut args = self.args.iter();
@@ -85,12 +98,12 @@ impl Invocation {
                 _ => out.push(format!("--emit={}", redirect_emit(temp, &value, &mut moved)).into()),
             }
         }
-        (out, moved)
+        Redirected { args: out, moved }
     }
 }
 
 /// `dep-info,metadata=PATH,link` with every explicit PATH moved under `temp`.
-fn redirect_emit(temp: &Path, value: &str, moved: &mut Vec<(PathBuf, PathBuf)>) -> String {
+fn redirect_emit(temp: &Path, value: &str, moved: &mut Vec<Moved>) -> String {
     value
         .split(',')
         .map(|kind| match kind.split_once('=') {
@@ -102,13 +115,16 @@ fn redirect_emit(temp: &Path, value: &str, moved: &mut Vec<(PathBuf, PathBuf)>) 
 }
 
 /// A unique temporary name for an output rustc was told to write at `path`.
-fn relocate(temp: &Path, path: &str, moved: &mut Vec<(PathBuf, PathBuf)>) -> String {
+fn relocate(temp: &Path, path: &str, moved: &mut Vec<Moved>) -> String {
     let name = Path::new(path)
         .file_name()
         .unwrap_or(OsStr::new("out"))
         .to_string_lossy();
     let temp_path = temp.join(format!("emit-{}-{name}", moved.len()));
-    moved.push((temp_path.clone(), PathBuf::from(path)));
+    moved.push(Moved {
+        temp: temp_path.clone(),
+        real: PathBuf::from(path),
+    });
     temp_path.to_string_lossy().into_owned()
 }
 
@@ -177,7 +193,7 @@ mod tests {
 
     #[test]
     fn redirects_out_dir_and_explicit_paths() {
-        let (args, moved) = inv(&[
+        let Redirected { args, moved } = inv(&[
             "src/lib.rs",
             "--out-dir",
             "/t/deps",
@@ -200,17 +216,15 @@ mod tests {
                 "opt-level=3"
             ]
         );
+        let pair = |temp: &str, real: &str| Moved {
+            temp: temp.into(),
+            real: real.into(),
+        };
         assert_eq!(
             moved,
             [
-                (
-                    PathBuf::from("/t/deps/.tmp/emit-0-libx.rmeta"),
-                    PathBuf::from("/t/deps/libx.rmeta")
-                ),
-                (
-                    PathBuf::from("/t/deps/.tmp/emit-1-x"),
-                    PathBuf::from("/elsewhere/x")
-                )
+                pair("/t/deps/.tmp/emit-0-libx.rmeta", "/t/deps/libx.rmeta"),
+                pair("/t/deps/.tmp/emit-1-x", "/elsewhere/x")
             ]
         );
     }

@@ -58,10 +58,10 @@ fn wrap(mut args: Vec<OsString>) -> Result<ExitCode> {
     };
     check_denied(&outputs)?;
     let redirect = Redirect::new(&outputs.out_dir)?;
-    let (redirected, moved) = invocation.redirect(redirect.temp());
-    let redirect = redirect.set_moved(moved);
+    let redirected = invocation.redirect(redirect.temp());
+    let redirect = redirect.set_moved(redirected.moved);
     let mut rustc_command = command(rustc);
-    rustc_command.args(redirected);
+    rustc_command.args(redirected.args);
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
         rustc_command.args(remap::physical_to_logical(Path::new(&dir)));
     }

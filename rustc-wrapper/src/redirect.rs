@@ -5,13 +5,14 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::args::Moved;
 use crate::error::{Error, Result};
 
 pub struct Redirect {
     temp: tempfile::TempDir,
     out_dir: PathBuf,
     /// (temporary, real) for outputs given explicit paths.
-    moved: Vec<(PathBuf, PathBuf)>,
+    moved: Vec<Moved>,
     /// (temporary, real) path texts for `rewrite`, built once: stderr is
     /// rewritten line by line.
     replacements: Vec<(String, String)>,
@@ -53,7 +54,7 @@ impl Redirect {
         self.temp.path()
     }
 
-    pub fn set_moved(self, moved: Vec<(PathBuf, PathBuf)>) -> Redirect {
+    pub fn set_moved(self, moved: Vec<Moved>) -> Redirect {
         Redirect { moved, ..self }.with_replacements()
     }
 
@@ -61,7 +62,7 @@ impl Redirect {
     /// for anything else, `..` included: rustc's messages name the files,
     /// and nothing they say may move a file out of `--out-dir`.
     fn real_path(&self, written: &Path) -> Option<PathBuf> {
-        if let Some((_, real)) = self.moved.iter().find(|(temp, _)| temp == written) {
+        if let Some(Moved { real, .. }) = self.moved.iter().find(|m| m.temp == written) {
             return Some(real.clone());
         }
         let rel = written.strip_prefix(self.temp.path()).ok()?;
@@ -115,10 +116,17 @@ impl Redirect {
     /// Each temporary path and its real one, in the spellings rustc uses:
     /// raw, JSON-escaped, and Makefile-escaped (dep-info).
     fn with_replacements(mut self) -> Redirect {
-        let mut pairs: Vec<(PathBuf, PathBuf)> = self.moved.clone();
-        pairs.push((self.temp.path().to_path_buf(), self.out_dir.clone()));
+        let mut pairs: Vec<Moved> = self.moved.clone();
+        pairs.push(Moved {
+            temp: self.temp.path().to_path_buf(),
+            real: self.out_dir.clone(),
+        });
         let mut out = Vec::new();
-        for (from, to) in pairs {
+        for Moved {
+            temp: from,
+            real: to,
+        } in pairs
+        {
             let (from, to) = (
                 from.to_string_lossy().into_owned(),
                 to.to_string_lossy().into_owned(),

@@ -25,8 +25,15 @@ pub enum Said {
     NoFingerprint(PathBuf),
 }
 
+/// A unit cargo found dirty, and what it said of it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Dirty {
+    pub unit: Unit,
+    pub said: Said,
+}
+
 /// The dirty units of a log, in the order cargo checked them.
-pub fn dirty_units(log: &str) -> Vec<(Unit, Said)> {
+pub fn dirty_units(log: &str) -> Vec<Dirty> {
     let mut found = Vec::new();
     let mut current: Option<Unit> = None;
     for message in log
@@ -41,12 +48,13 @@ pub fn dirty_units(log: &str) -> Vec<(Unit, Said)> {
             current = parse_unit(rest);
         } else if let Some(reason) = message.strip_prefix("dirty: ") {
             if let Some(unit) = current.take() {
-                found.push((unit, Said::Dirty(reason.to_string())));
+                let said = Said::Dirty(reason.to_string());
+                found.push(Dirty { unit, said });
             }
         } else if let Some(err) = message.strip_prefix("err: failed to read `") {
             if let Some(unit) = current.take() {
-                let path = err.trim_end_matches('`');
-                found.push((unit, Said::NoFingerprint(PathBuf::from(path))));
+                let said = Said::NoFingerprint(PathBuf::from(err.trim_end_matches('`')));
+                found.push(Dirty { unit, said });
             }
         }
     }
@@ -126,22 +134,22 @@ Caused by:
         let units = dirty_units(LOG);
         assert_eq!(units.len(), 2);
         assert_eq!(
-            units[0].0,
+            units[0].unit,
             Unit {
                 package: "envdep".into(),
                 version: "0.1.0".into(),
                 target: "build script run".into()
             }
         );
-        let Said::Dirty(reason) = &units[0].1 else {
-            panic!("{:?}", units[0].1)
+        let Said::Dirty(reason) = &units[0].said else {
+            panic!("{:?}", units[0].said)
         };
         assert_eq!(option_after(reason, "old_value: ").unwrap(), "gcc \"x\"");
         assert_eq!(option_after(reason, "new_value: "), None);
-        assert_eq!(units[1].0.version, "1.0.1");
-        assert_eq!(units[1].0.target, "lib");
+        assert_eq!(units[1].unit.version, "1.0.1");
+        assert_eq!(units[1].unit.target, "lib");
         assert_eq!(
-            units[1].1,
+            units[1].said,
             Said::NoFingerprint("/t/debug/.fingerprint/itoa-0123456789abcdef/lib-itoa".into())
         );
     }

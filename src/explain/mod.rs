@@ -17,7 +17,7 @@ use serde::Serialize;
 pub use cause::Cause;
 use fingerprint::Comparison;
 pub use log::Unit;
-use log::{dirty_units, Said};
+use log::{dirty_units, Dirty, Said};
 
 use crate::error::{Error, IoContext, Result};
 
@@ -58,7 +58,7 @@ fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
     let mut groups: BTreeMap<Cause, BTreeSet<Unit>> = BTreeMap::new();
     let mut cascaded = BTreeSet::new();
     let mut member_units = BTreeSet::new();
-    for (unit, said) in dirty_units(text) {
+    for Dirty { unit, said } in dirty_units(text) {
         if members.contains(&(unit.package.clone(), unit.version.clone())) {
             member_units.insert(unit);
             continue;
@@ -186,7 +186,7 @@ impl LogFilter {
 
 /// (name, version) of each workspace member.
 fn member_packages(workspace: &Path) -> Result<BTreeSet<(String, String)>> {
-    let metadata = crate::workspace::metadata(workspace, false)?;
+    let metadata = crate::cargo::workspace::metadata(workspace, false)?;
     let members: BTreeSet<_> = metadata.workspace_members.iter().collect();
     Ok(metadata
         .packages

@@ -10,13 +10,12 @@ use filetime::FileTime;
 use rayon::prelude::*;
 
 use super::{read_mtime, read_shared, read_sources, tree_nodes};
-use crate::classify::is_immutable_artifact;
+use crate::cargo::classify::is_immutable_artifact;
+use crate::cargo::left_out::{LeftOut, Recorded};
 use crate::error::{IoContext, Result};
-use crate::fsutil::{copy_file, settle_dir, symlink};
-use crate::members::{all_member_units, stale_units};
-use crate::paths::is_within;
-use crate::scan::{dir_paths, Node, NodeKind};
-use crate::staging::stage;
+use crate::tree::fs::{copy_file, settle_dir, symlink};
+use crate::tree::scan::{Node, NodeKind};
+use crate::tree::staging::stage;
 
 #[derive(Debug, Default)]
 pub struct LinkReport {
@@ -62,10 +61,14 @@ fn lay_out_plain(
     placement: Placement,
 ) -> Result<LinkReport> {
     let mut nodes = tree_nodes(from)?;
-    if let Some(dir) = workspace {
-        let stale = stale_member_units(from, &nodes, dir)?;
-        nodes.retain(|n| !is_within(&n.rel, &stale));
-    }
+    // A tree without a record of its sources (a crane output) rebuilds every member.
+    let sources = read_sources(from)?;
+    let recorded = Recorded {
+        dummies: &[],
+        sources: sources.as_deref(),
+    };
+    let left_out = LeftOut::of(&recorded, workspace)?;
+    nodes.retain(|n| !left_out.contains(&n.rel));
     let layout = Layout {
         placement,
         shared: read_shared(from)?,
@@ -74,15 +77,6 @@ fn lay_out_plain(
     stage(target_dir, from, None, |root| {
         layout.write_tree(&nodes, root)
     })
-}
-
-/// Units of members edited since the tree was packed; without a record of
-/// the sources (a crane output), every member's units.
-fn stale_member_units(from: &Path, nodes: &[Node], workspace: &Path) -> Result<Vec<String>> {
-    match read_sources(from)? {
-        Some(members) => stale_units(&members, workspace),
-        None => all_member_units(workspace, dir_paths(nodes)),
-    }
 }
 
 /// What one entry became.

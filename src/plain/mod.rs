@@ -8,16 +8,17 @@ use std::path::{Path, PathBuf};
 
 use filetime::FileTime;
 
+use crate::artifacts::PLAIN_TREE;
+use crate::cargo::members::MemberSource;
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{read_json, MTIME};
-use crate::manifest::MemberSource;
-use crate::scan::{scan, Node, NodeKind};
+use crate::tree::fs::{read_json, MTIME};
+use crate::tree::scan::{scan, Node, NodeKind};
 
 mod link;
 mod pack;
 
 pub use link::{copy_out, link, LinkReport};
-pub use pack::pack_plain;
+pub use pack::{pack_plain, PlainReport};
 
 /// Beside `target/`: the members' sources, as `pack --workspace` records them.
 const SOURCES_FILE: &str = "cargo-inherit-sources.json";
@@ -39,7 +40,7 @@ const MTIME_FILE: &str = "cargo-inherit-mtime.json";
 /// use-symlink mode and `pack --format plain` install it, else `DIR`
 /// itself. Canonical, so links point into the store, not through a gc root.
 pub fn plain_root(dir: &Path) -> Result<PathBuf> {
-    let nested = dir.join("target");
+    let nested = dir.join(PLAIN_TREE);
     let root = if nested.is_dir() {
         nested
     } else {

@@ -13,16 +13,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{plain_root, MTIME_FILE, SHARED_DIRS_FILE, SHARED_FILE, SOURCES_FILE};
-use crate::artifacts::{self, Artifacts};
-use crate::bytes::human_bytes;
-use crate::classify::is_immutable_artifact;
+use crate::artifacts::{self, Artifacts, PLAIN_TREE};
+use crate::cargo::built::Build;
+use crate::cargo::classify::is_immutable_artifact;
+use crate::cargo::left_out::LeftOut;
 use crate::error::{IoContext, Result};
-use crate::fsutil::{claim_out_dir, write_json, SpreadDir, MTIME};
-use crate::manifest::MANIFEST_FILE;
-use crate::paths::is_within;
-use crate::prune::Pruning;
-use crate::scan::{dir_paths, scan, Node, NodeKind};
-use crate::{members, skeleton, units};
+use crate::tree::bytes::human_bytes;
+use crate::tree::fs::{claim_out_dir, write_json, SpreadDir, MTIME};
+use crate::tree::scan::{Node, NodeKind};
 
 #[derive(Debug, Default)]
 pub struct PlainReport {
@@ -38,27 +36,16 @@ pub struct PlainReport {
 /// Where the tree is written before it is complete.
 const PARTIAL_PREFIX: &str = ".target.partial-";
 
-/// With `skeleton`, the fingerprints of its members' units are left out, so
-/// that `link` makes cargo rebuild them from the real sources; with
-/// `pruning`, the units the build did not use.
-pub fn pack_plain(
-    target_dir: &Path,
-    out: &Path,
-    parents: &[PathBuf],
-    skeleton: Option<&Path>,
-    workspace: Option<&Path>,
-    pruning: Option<&Pruning<'_>>,
-) -> Result<PlainReport> {
+/// Installs the tree of `build` into `OUT/target`, linked to the trees of
+/// `parents`. Units built from dummy sources are left out, not recorded (a
+/// plain tree has no list of them): `link` then makes cargo rebuild them
+/// from the real sources.
+pub fn pack_plain(build: &Build<'_>, out: &Path, parents: &[PathBuf]) -> Result<PlainReport> {
     let parents = parent_trees(parents)?;
-    let mut nodes = scan(target_dir)?;
-    if let Some(pruning) = pruning {
-        pruning.apply(&mut nodes)?;
-    }
-    if let Some(dir) = skeleton {
-        let members = skeleton::read_info(dir)?.members;
-        let units = units::units_of(dir_paths(&nodes), &members);
-        nodes.retain(|n| !is_within(&n.rel, &units));
-    }
+    let built = build.read()?;
+    let dummies = LeftOut::units(built.dummies);
+    let mut nodes = built.nodes;
+    nodes.retain(|n| !dummies.contains(&n.rel));
     // What a killed pack leaves: a partial tree, and the records beside it.
     let _claim = claim_out_dir(out, |name| {
         name.starts_with(PARTIAL_PREFIX)
@@ -70,14 +57,13 @@ pub fn pack_plain(
     write_json(&out.join(SHARED_FILE), &written.shared_files)?;
     write_json(&out.join(SHARED_DIRS_FILE), &written.shared_dirs)?;
     let mut report = written.report;
-    if let Some(seconds) = crate::watched::newest(&nodes, target_dir)? {
+    if let Some(seconds) = built.mtime {
         write_json(&out.join(MTIME_FILE), &seconds)?;
     }
-    if let Some(dir) = workspace {
-        let recorded = members::record(dir, dir_paths(&nodes))?;
-        write_json(&out.join(SOURCES_FILE), &recorded)?;
+    if build.workspace.is_some() {
+        write_json(&out.join(SOURCES_FILE), &built.sources)?;
     }
-    let target = out.join("target");
+    let target = out.join(PLAIN_TREE);
     partial.rename_to(&target)?;
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).at(&target)?;
     report.target = target;
@@ -106,9 +92,8 @@ fn parent_trees(parents: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for parent in parents {
         let at = artifacts::locate(parent);
         match Artifacts::detect(&at)? {
-            Artifacts::CraneArchives(_) => {}
-            Artifacts::Layer if at.join(MANIFEST_FILE).exists() => {}
-            _ => trees.push(plain_root(&at)?),
+            Artifacts::CraneArchives(_) | Artifacts::Layer => {}
+            Artifacts::PlainTree | Artifacts::NotRecognised => trees.push(plain_root(&at)?),
         }
     }
     Ok(trees)

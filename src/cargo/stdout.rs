@@ -10,9 +10,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{IoContext, Result};
 
+/// Appends cargo's stdout (this process's stdin) to the log at `log`, and
+/// what is not one of cargo's messages to stderr.
+pub fn split_into(log: &Path) -> Result<()> {
+    let file = std::fs::File::options().create(true).append(true).open(log);
+    let file = std::io::BufWriter::new(file.at(log)?);
+    split(std::io::stdin().lock(), file, std::io::stderr())
+}
+
 /// Copies every line of `input` to `log`, and the lines that are not
 /// cargo's messages to `people`, flushed line by line.
-pub fn split(input: impl BufRead, mut log: impl Write, mut people: impl Write) -> Result<()> {
+fn split(input: impl BufRead, mut log: impl Write, mut people: impl Write) -> Result<()> {
     let (stdin, log_path, stderr) = (
         Path::new("<stdin>"),
         Path::new("<log>"),

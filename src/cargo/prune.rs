@@ -17,9 +17,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::io::BufRead;
 use std::path::Path;
 
+use crate::cargo::units::{hash_in, unit_of};
 use crate::error::{Error, IoContext, Result};
-use crate::scan::Node;
-use crate::units::{hash_in, unit_of};
+use crate::tree::scan::Node;
 
 /// What a pack leaves out: the units `log` (cargo's JSON messages) shows
 /// unused, among packages other than the members of the skeleton or
@@ -35,8 +35,8 @@ impl Pruning<'_> {
     pub fn apply(&self, nodes: &mut Vec<Node>) -> Result<usize> {
         let members =
             match (self.skeleton, self.workspace) {
-                (Some(dir), _) => crate::skeleton::read_info(dir)?.members,
-                (None, Some(dir)) => crate::workspace::metadata(dir, false)?
+                (Some(dir), _) => crate::cargo::skeleton::read_info(dir)?.members,
+                (None, Some(dir)) => crate::cargo::workspace::metadata(dir, false)?
                     .workspace_packages()
                     .iter()
                     .map(|p| p.name.to_string())
@@ -89,10 +89,10 @@ fn prune(nodes: &mut Vec<Node>, used: &HashSet<String>, members: &BTreeSet<Strin
     let unused: HashSet<String> = nodes
         .iter()
         .filter_map(|n| unit_of(&n.rel).map(|unit| (n.rel.as_str(), unit)))
-        .filter(|(dir, (package, hash))| {
-            !members.contains(*package) && !used.contains(*hash) && !docs.contains(dir)
+        .filter(|(dir, unit)| {
+            !members.contains(unit.package) && !used.contains(unit.hash) && !docs.contains(dir)
         })
-        .map(|(_, (_, hash))| hash.to_string())
+        .map(|(_, unit)| unit.hash.to_string())
         .collect();
     nodes.retain(|n| {
         !n.rel
@@ -106,7 +106,7 @@ fn prune(nodes: &mut Vec<Node>, used: &HashSet<String>, members: &BTreeSet<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::NodeKind;
+    use crate::tree::scan::NodeKind;
 
     fn node(rel: &str) -> Node {
         Node {

@@ -8,19 +8,21 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::{self, Artifacts};
-use crate::blobstore::{self, NewBlob, Settings};
-use crate::bytes::human_bytes;
+use crate::cargo::built::{Build, Built};
 use crate::error::{Error, IoContext, Result};
-use crate::foreign::ForeignIndex;
-use crate::fsutil::{claim_out_dir, OutDir};
-use crate::hashing::{hash_files, Hashed, Span};
-use crate::layer::Chain;
-use crate::manifest::{
-    logical_bytes, BlobId, Entry, Manifest, Part, BLOBS_FILE, FORMAT, MANIFEST_FILE, VERSION,
+use crate::layer::blobstore::{self, NewBlob, Settings};
+use crate::layer::chain::Chain;
+use crate::layer::delta::{self, Changes};
+use crate::layer::foreign::ForeignIndex;
+use crate::layer::hashing::{hash_files, Hashed};
+use crate::layer::manifest::{
+    logical_bytes, BlobId, BlobRef, Entry, Frame, Manifest, Part, BLOBS_FILE, FORMAT,
+    MANIFEST_FILE, VERSION,
 };
-use crate::prune::Pruning;
-use crate::scan::{scan, Node, NodeKind};
-use crate::{delta, members, skeleton, units};
+use crate::tree::blob::Span;
+use crate::tree::bytes::human_bytes;
+use crate::tree::fs::{claim_out_dir, OutDir};
+use crate::tree::scan::{Inode, Node, NodeKind};
 
 pub struct PackOptions {
     pub target_dir: PathBuf,
@@ -40,12 +42,14 @@ pub struct PackOptions {
 }
 
 impl PackOptions {
-    pub fn pruning(&self) -> Option<Pruning<'_>> {
-        Some(Pruning {
-            log: self.prune_unused.as_deref()?,
+    /// What both packs read of the target directory and its build.
+    pub fn build(&self) -> Build<'_> {
+        Build {
+            target_dir: &self.target_dir,
             skeleton: self.skeleton.as_deref(),
             workspace: self.workspace.as_deref(),
-        })
+            prune_unused: self.prune_unused.as_deref(),
+        }
     }
 }
 
@@ -64,79 +68,79 @@ pub struct PackReport {
 }
 
 pub fn pack(options: &PackOptions) -> Result<PackReport> {
-    let parents = options
-        .parents
-        .iter()
-        .map(|p| std::path::absolute(artifacts::locate(p)).at(p))
-        .collect::<Result<Vec<_>>>()?;
-    let (layers, foreign_parents) = split_parents(parents)?;
-    let chain = Chain::open_parents(&options.out, &layers)?;
-    let borrowable = ForeignIndex::open(&options.out, &foreign_parents, &options.borrow)?;
-    let mut nodes = scan(&options.target_dir)?;
-    if let Some(pruning) = options.pruning() {
-        pruning.apply(&mut nodes)?;
-    }
-    let hashes = hash_files(&nodes)?;
-    let sources = new_blobs(&nodes, &hashes, |id| {
-        chain.contains(id) || borrowable.contains(id)
-    });
-    let foreign = borrowable.borrow(
-        all_spans(&nodes, &hashes)
-            .map(|(_, span)| span.hash)
-            .filter(|id| !chain.contains(id)),
-    );
-    let entries = entries(&nodes, &hashes);
-    let dummies = dummy_units(&entries, options.skeleton.as_deref())?;
-    let member_sources = match &options.workspace {
-        Some(dir) => members::record(dir, unit_dirs(&entries))?,
-        None => Vec::new(),
-    };
+    let parents = Parents::open(options)?;
+    let built = options.build().read()?;
+    let hashes = hash_files(&built.nodes)?;
+    let new = new_blobs(&built.nodes, &hashes, |id| parents.hold(id));
+    let spans = all_spans(&built.nodes, &hashes).map(|(_, span)| span.hash);
+    let foreign = (parents.foreign).borrow(spans.filter(|id| !parents.chain.contains(id)));
+    let entries = entries(&built.nodes, &hashes);
     let tree = Tree {
         count: entries.len(),
         logical_bytes: logical_bytes(&entries),
     };
-    let (base, entries, removed) = changes_to_base(&chain, entries);
-
+    let (base, changes) = changes_to_base(&parents.chain, entries);
     let mut layer = NewLayer::create(&options.out)?;
-    let new_raw_bytes = sources.iter().map(|(_, s)| s.size).sum();
-    let new_blobs = sources.len();
-    let settings = options.settings;
-    let level = settings.level.for_raw_bytes(new_raw_bytes);
-    let frames = blobstore::plan_frames(sources, settings.frame_size);
-    let blobs_path = layer.dir.join(BLOBS_FILE);
-    let (frames, blobs) = blobstore::write_frames(
-        &mut layer.blobs,
-        &blobs_path,
-        &frames,
-        level,
-        settings.long_distance,
-    )?;
+    let stored = layer.write_blobs(new, options.settings)?;
+    let Built {
+        dummies,
+        sources,
+        mtime,
+        ..
+    } = built;
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
-        parents: layers,
-        entries,
+        parents: parents.layers,
+        entries: changes.changed,
         base,
-        removed,
-        frames,
-        blobs,
+        removed: changes.removed,
+        frames: stored.frames,
+        blobs: stored.blobs,
         dummies,
-        sources: member_sources,
+        sources,
         foreign,
-        mtime: crate::watched::newest(&nodes, &options.target_dir)?,
+        mtime,
     };
     let report = PackReport {
         out: options.out.clone(),
         entries: tree.count,
         logical_bytes: tree.logical_bytes,
-        new_blobs,
-        new_raw_bytes,
+        new_blobs: stored.count,
+        new_raw_bytes: stored.raw_bytes,
         stored_bytes: manifest.stored_bytes(),
-        level,
+        level: stored.level,
         borrowed_bytes: manifest.borrowed_bytes(),
     };
     layer.commit(&manifest)?;
     Ok(report)
+}
+
+/// What a new layer builds on: parent layers, and the foreign parents and
+/// borrowed directories it reads content from.
+struct Parents {
+    layers: Vec<PathBuf>,
+    chain: Chain,
+    foreign: ForeignIndex,
+}
+
+impl Parents {
+    fn open(options: &PackOptions) -> Result<Parents> {
+        let parents = (options.parents.iter())
+            .map(|p| std::path::absolute(artifacts::locate(p)).at(p))
+            .collect::<Result<Vec<_>>>()?;
+        let (layers, foreign) = split_parents(&options.out, parents)?;
+        Ok(Parents {
+            chain: Chain::open_parents(&options.out, &layers)?,
+            foreign: ForeignIndex::open(&options.out, &foreign, &options.borrow)?,
+            layers,
+        })
+    }
+
+    /// Whether some parent holds the blob `id` already.
+    fn hold(&self, id: &BlobId) -> bool {
+        self.chain.contains(id) || self.foreign.contains(id)
+    }
 }
 
 impl fmt::Display for PackReport {
@@ -169,37 +173,14 @@ struct Tree {
     logical_bytes: u64,
 }
 
-/// The tree as changes to the first parent layer's (see `delta`), when
-/// that is much smaller; else whole.
-fn changes_to_base(
-    chain: &Chain,
-    entries: Vec<Entry>,
-) -> (Option<PathBuf>, Vec<Entry>, Vec<String>) {
-    let Some(parent) = chain.layers.first() else {
-        return (None, entries, Vec::new());
-    };
-    match delta::diff(&parent.manifest.entries, &entries) {
-        Some((changed, removed)) => (Some(parent.path.clone()), changed, removed),
-        None => (None, entries, Vec::new()),
+/// The tree as changes to the first parent layer's (see `delta`) and that
+/// layer, when that is much smaller; else the whole tree.
+fn changes_to_base(chain: &Chain, entries: Vec<Entry>) -> (Option<PathBuf>, Changes) {
+    let base = chain.layers.first();
+    match base.and_then(|parent| delta::diff(&parent.manifest.entries, &entries)) {
+        Some(changes) => (base.map(|parent| parent.path.clone()), changes),
+        None => (None, Changes::whole(entries)),
     }
-}
-
-/// Dummy units of this tree: the units of a skeleton's members.
-fn dummy_units(entries: &[Entry], skeleton: Option<&Path>) -> Result<Vec<String>> {
-    let Some(dir) = skeleton else {
-        return Ok(Vec::new());
-    };
-    Ok(units::units_of(
-        unit_dirs(entries),
-        &skeleton::read_info(dir)?.members,
-    ))
-}
-
-fn unit_dirs(entries: &[Entry]) -> impl Iterator<Item = &str> + Clone {
-    entries.iter().filter_map(|e| match e {
-        Entry::Dir { path, .. } => Some(path.as_str()),
-        _ => None,
-    })
 }
 
 fn entries(nodes: &[Node], hashes: &[Option<Hashed>]) -> Vec<Entry> {
@@ -240,7 +221,7 @@ fn entries(nodes: &[Node], hashes: &[Option<Hashed>]) -> Vec<Entry> {
 
 /// Numbers the inodes that appear more than once in the tree, in tree order.
 /// A file hard-linked only from outside the tree is just a file.
-fn link_groups(nodes: &[Node]) -> HashMap<(u64, u64), u32> {
+fn link_groups(nodes: &[Node]) -> HashMap<Inode, u32> {
     let mut seen = HashMap::new();
     for node in nodes {
         if let NodeKind::File {
@@ -265,14 +246,19 @@ fn link_groups(nodes: &[Node]) -> HashMap<(u64, u64), u32> {
     groups
 }
 
-/// Parents that are layers, and those that are crane outputs.
-fn split_parents(parents: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+/// Parents that are layers, and those that are crane outputs, of the layer
+/// packed at `child`.
+fn split_parents(child: &Path, parents: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut layers = Vec::new();
     let mut foreign = Vec::new();
     for parent in parents {
         match Artifacts::detect(&parent)? {
             Artifacts::Layer => layers.push(parent),
             Artifacts::CraneArchives(_) | Artifacts::PlainTree => foreign.push(parent),
+            Artifacts::NotRecognised => {
+                let cause = artifacts::not_recognised(&parent);
+                return Err(Error::missing_parent(child, &parent, cause));
+            }
         }
     }
     Ok((layers, foreign))
@@ -303,21 +289,17 @@ fn new_blobs(
     nodes: &[Node],
     hashes: &[Option<Hashed>],
     have: impl Fn(&BlobId) -> bool,
-) -> Vec<(String, NewBlob)> {
+) -> Vec<NewBlob> {
     let mut seen = HashSet::new();
-    let mut sources: Vec<(String, NewBlob)> = all_spans(nodes, hashes)
+    let mut sources: Vec<NewBlob> = all_spans(nodes, hashes)
         .filter(|(_, span)| !have(&span.hash) && seen.insert(span.hash))
-        .map(|(node, span)| {
-            let source = NewBlob {
-                id: span.hash,
-                size: span.size,
-                path: node.abs.clone(),
-                offset: span.offset,
-            };
-            (group_key(&node.rel), source)
+        .map(|(node, span)| NewBlob {
+            span,
+            path: node.abs.clone(),
+            group: group_key(&node.rel),
         })
         .collect();
-    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    sources.sort_by(|a, b| a.group.cmp(&b.group));
     sources
 }
 
@@ -326,6 +308,16 @@ fn group_key(rel: &str) -> String {
     let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
     let stem = name.split('.').next().unwrap_or(name);
     format!("{dir}/{stem}")
+}
+
+/// The blobs a layer stores: its frame table, where each blob landed, and
+/// how many raw bytes went in at which level.
+struct Stored {
+    frames: Vec<Frame>,
+    blobs: Vec<BlobRef>,
+    count: usize,
+    raw_bytes: u64,
+    level: i32,
 }
 
 /// A layer being written. It only becomes a layer when `commit` renames its
@@ -352,6 +344,29 @@ impl NewLayer {
             claim,
             blobs,
             committed: false,
+        })
+    }
+
+    /// Compresses `new` blobs into this layer's frames.
+    fn write_blobs(&mut self, new: Vec<NewBlob>, settings: Settings) -> Result<Stored> {
+        let raw_bytes = new.iter().map(|s| s.span.size).sum();
+        let count = new.len();
+        let level = settings.level.for_raw_bytes(raw_bytes);
+        let frames = blobstore::plan_frames(new, settings.frame_size);
+        let path = self.dir.join(BLOBS_FILE);
+        let (frames, blobs) = blobstore::write_frames(
+            &mut self.blobs,
+            &path,
+            &frames,
+            level,
+            settings.long_distance,
+        )?;
+        Ok(Stored {
+            frames,
+            blobs,
+            count,
+            raw_bytes,
+            level,
         })
     }
 

@@ -1,16 +1,57 @@
-//! Inheriting artifacts, whatever made them: a cargo-inherit layer, a crane
-//! use-zstd output (an archive chain) or a plain tree (crane use-symlink,
-//! `pack --format plain`). Each kind is laid out by its own module; this
-//! one decides which.
+//! Which strategy's code does a verb: `pack` by the format asked for,
+//! `unpack` and `link` by what they are given (`artifacts`): a cargo-inherit
+//! layer, a crane use-zstd output (an archive chain) or a plain tree (crane
+//! use-symlink, `pack --format plain`). Each kind is read by its own module.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::{self, Artifacts};
-use crate::bytes::human_bytes;
-use crate::error::Result;
-use crate::plain::{self, LinkReport};
-use crate::unpack::UnpackReport;
+use crate::error::{Error, Result};
+use crate::layer::pack::{PackOptions, PackReport};
+use crate::layer::unpack::{unpack_layer, UnpackReport};
+use crate::plain::{self, LinkReport, PlainReport};
+use crate::tree::bytes::human_bytes;
+
+/// What `pack` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// A compressed, deduplicated layer.
+    Layered,
+    /// The tree itself under OUT/target for `link`, files a parent holds
+    /// unchanged replaced by symlinks to it.
+    Plain,
+}
+
+/// What a pack wrote.
+pub enum Packed {
+    Layer(PackReport),
+    Plain(PlainReport),
+}
+
+/// Packs the target directory of `options` in `format`.
+pub fn pack(format: Format, options: &PackOptions) -> Result<Packed> {
+    match format {
+        Format::Layered => Ok(Packed::Layer(crate::layer::pack::pack(options)?)),
+        Format::Plain => {
+            if let Some(dir) = options.borrow.first() {
+                let reason = "--borrow is for layered layers: a plain tree stores no blobs";
+                return Err(Error::bad_input(dir, reason));
+            }
+            let report = plain::pack_plain(&options.build(), &options.out, &options.parents)?;
+            Ok(Packed::Plain(report))
+        }
+    }
+}
+
+impl fmt::Display for Packed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Packed::Layer(report) => report.fmt(f),
+            Packed::Plain(report) => report.fmt(f),
+        }
+    }
+}
 
 /// What was laid out into `target`, and how.
 pub struct Inherited {
@@ -69,12 +110,13 @@ fn unpack_found(
     store: &Path,
 ) -> Result<Inherited> {
     let how = match kind {
-        Artifacts::Layer => How::Unpacked(crate::unpack::unpack(from, target, workspace)?),
+        Artifacts::Layer => How::Unpacked(unpack_layer(from, target, workspace)?),
         Artifacts::CraneArchives(archives) => How::Extracted {
             archives: archives.len(),
             entries: crate::crane::unpack_archives(&archives, target, workspace)?,
         },
         Artifacts::PlainTree => How::Copied(plain::copy_out(from, target, workspace, store)?),
+        Artifacts::NotRecognised => return Err(artifacts::not_recognised(from)),
     };
     Ok(Inherited {
         target: target.to_path_buf(),

@@ -10,11 +10,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::cargo::split;
 use crate::error::{IoContext, Result};
-use crate::manifest::{BlobId, MAX_BLOB};
-use crate::pool::Pool;
-use crate::scan::{Node, NodeKind};
-use crate::split;
+use crate::layer::manifest::MAX_BLOB;
+use crate::tree::blob::{BlobId, Span};
+use crate::tree::pool::Pool;
+use crate::tree::scan::{Inode, Node, NodeKind};
 
 /// What the first pass learns of a file's content.
 #[derive(Clone, Debug)]
@@ -25,14 +26,6 @@ pub struct Hashed {
     /// For an rlib split around its rmeta: that rmeta's hash, and the parts
     /// to fall back on when it turns out not to be the sibling's.
     split: Option<(BlobId, Vec<Span>)>,
-}
-
-/// A part of a file and where it sits in that file.
-#[derive(Clone, Copy, Debug)]
-pub struct Span {
-    pub hash: BlobId,
-    pub offset: u64,
-    pub size: u64,
 }
 
 /// Hashes every regular file (each inode once, in parallel) and splits
@@ -52,16 +45,7 @@ pub fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
             _ => None,
         }
     };
-    let mut first_of_inode: HashMap<(u64, u64), usize> = HashMap::new();
-    let mut todo = Vec::new();
-    for (i, node) in nodes.iter().enumerate() {
-        if let NodeKind::File { inode, .. } = node.kind {
-            let first = inode.map_or(i, |key| *first_of_inode.entry(key).or_insert(i));
-            if first == i {
-                todo.push(i);
-            }
-        }
-    }
+    let (todo, first_of_inode) = first_of_each_inode(nodes);
     let buffers = Pool::new(Vec::new);
     let hashed: Vec<(usize, Hashed)> = todo
         .par_iter()
@@ -97,6 +81,21 @@ pub fn hash_files(nodes: &[Node]) -> Result<Vec<Option<Hashed>>> {
         }
     }
     Ok(hashes)
+}
+
+/// The files to read (each inode's first), and each hard-linked inode's first file.
+fn first_of_each_inode(nodes: &[Node]) -> (Vec<usize>, HashMap<Inode, usize>) {
+    let mut first_of_inode: HashMap<Inode, usize> = HashMap::new();
+    let mut todo = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if let NodeKind::File { inode, .. } = node.kind {
+            let first = inode.map_or(i, |key| *first_of_inode.entry(key).or_insert(i));
+            if first == i {
+                todo.push(i);
+            }
+        }
+    }
+    (todo, first_of_inode)
 }
 
 fn hash_file(path: &Path, rmeta_len: Option<u64>, buf: &mut Vec<u8>) -> Result<Hashed> {

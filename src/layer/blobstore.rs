@@ -12,16 +12,17 @@ use rayon::prelude::*;
 use zstd::zstd_safe::CParameter;
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{BlobId, BlobRef, Frame, MAX_FRAME};
-use crate::pool::Pool;
+use crate::layer::manifest::{BlobId, BlobRef, Frame, MAX_FRAME};
+use crate::tree::blob::Span;
+use crate::tree::pool::Pool;
 
-/// A blob to store: `size` bytes at `offset` of the file it was hashed from.
+/// A blob to store: its span of the file at `path`, which it was hashed
+/// from, and the group of files it belongs to (one crate's: see `plan_frames`).
 #[derive(Debug, Clone)]
 pub struct NewBlob {
-    pub id: BlobId,
-    pub size: u64,
+    pub span: Span,
     pub path: PathBuf,
-    pub offset: u64,
+    pub group: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,24 +80,25 @@ impl std::str::FromStr for Level {
 }
 
 /// Splits sources, in the order given, into frames of about `frame_size`
-/// (and at most `MAX_FRAME`) raw bytes. Sources are keyed by group; below
-/// `MAX_FRAME` a frame is only closed between groups, so the parts of one
-/// crate's files are decompressed together.
-pub fn plan_frames(sources: Vec<(String, NewBlob)>, frame_size: u64) -> Vec<Vec<NewBlob>> {
+/// (and at most `MAX_FRAME`) raw bytes. Below `MAX_FRAME` a frame is only
+/// closed between groups, so the parts of one crate's files are
+/// decompressed together.
+pub fn plan_frames(sources: Vec<NewBlob>, frame_size: u64) -> Vec<Vec<NewBlob>> {
     let mut frames = Vec::new();
-    let mut current = Vec::new();
+    let mut current: Vec<NewBlob> = Vec::new();
     let mut bytes = 0;
-    let mut group = String::new();
-    for (key, source) in sources {
+    for source in sources {
         // A crate's files stay together, unless that would pass MAX_FRAME.
-        let full = bytes >= frame_size && key != group;
-        if !current.is_empty() && (full || bytes + source.size > MAX_FRAME) {
+        let same_group = current
+            .last()
+            .is_some_and(|last| last.group == source.group);
+        let full = bytes >= frame_size && !same_group;
+        if !current.is_empty() && (full || bytes + source.span.size > MAX_FRAME) {
             frames.push(std::mem::take(&mut current));
             bytes = 0;
         }
-        bytes += source.size;
+        bytes += source.span.size;
         current.push(source);
-        group = key;
     }
     if !current.is_empty() {
         frames.push(current);
@@ -202,20 +204,21 @@ impl Workspace {
         let mut refs = Vec::with_capacity(sources.len());
         for source in sources {
             let start = self.raw.len();
-            read_range(&source.path, source.offset, source.size, &mut self.raw)?;
+            let span = source.span;
+            read_range(&source.path, span.offset, span.size, &mut self.raw)?;
             // The file was hashed in an earlier pass; a build still writing to
             // target/ would otherwise slip a blob in under the wrong hash.
-            if BlobId::of(&self.raw[start..]) != source.id {
+            if BlobId::of(&self.raw[start..]) != span.hash {
                 return Err(Error::bad_input(
                     &source.path,
                     "changed while it was being packed",
                 ));
             }
             refs.push(BlobRef {
-                hash: source.id,
+                hash: span.hash,
                 frame: index,
                 offset: start as u64,
-                size: source.size,
+                size: span.size,
             });
         }
         let packed = self.compress().at(out_path)?;

@@ -10,12 +10,30 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::manifest::{path_order, Entry};
+use crate::layer::manifest::{path_order, Entry};
 
-/// The changes that make `tree` of `base`: entries `base` lacks or holds
-/// otherwise, and the paths of `base` that `tree` lacks. None when they
-/// would not be much smaller than `tree` itself.
-pub fn diff(base: &[Entry], tree: &[Entry]) -> Option<(Vec<Entry>, Vec<String>)> {
+/// What makes a tree of its base's.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// Entries the base lacks or holds otherwise, in tree order.
+    pub changed: Vec<Entry>,
+    /// Paths of the base's tree this tree lacks, in tree order.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// A whole tree, as the changes to nothing.
+    pub fn whole(entries: Vec<Entry>) -> Changes {
+        Changes {
+            changed: entries,
+            removed: Vec::new(),
+        }
+    }
+}
+
+/// The changes that make `tree` of `base`; None when they would not be
+/// much smaller than `tree` itself.
+pub fn diff(base: &[Entry], tree: &[Entry]) -> Option<Changes> {
     let in_base: HashMap<&str, &Entry> = base.iter().map(|e| (e.path(), e)).collect();
     let in_tree: HashSet<&str> = tree.iter().map(Entry::path).collect();
     let changed: Vec<Entry> = tree
@@ -29,12 +47,13 @@ pub fn diff(base: &[Entry], tree: &[Entry]) -> Option<(Vec<Entry>, Vec<String>)>
         .filter(|path| !in_tree.contains(path))
         .map(String::from)
         .collect();
-    (changed.len() + removed.len() < tree.len() / 2).then_some((changed, removed))
+    (changed.len() + removed.len() < tree.len() / 2).then_some(Changes { changed, removed })
 }
 
-/// The tree `diff` was made from: `base` without `removed`, with `changed`
-/// in place, in tree order.
-pub fn apply(base: &[Entry], changed: Vec<Entry>, removed: &[String]) -> Vec<Entry> {
+/// The tree `diff` was made from: `base` without what was removed, with
+/// what changed in place, in tree order.
+pub fn apply(base: &[Entry], changes: Changes) -> Vec<Entry> {
+    let Changes { changed, removed } = changes;
     let gone: HashSet<&str> = removed
         .iter()
         .map(String::as_str)
@@ -57,7 +76,7 @@ fn is_linked(entry: &Entry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{apply, diff};
-    use crate::manifest::{BlobId, Entry};
+    use crate::layer::manifest::{BlobId, Entry};
 
     fn dir(path: &str) -> Entry {
         Entry::Dir {
@@ -92,22 +111,22 @@ mod tests {
         tree[7] = file("release/deps/lib06.rlib", b"changed", None);
         tree.push(file("release/deps/new", b"n", Some(0)));
         tree.push(file("release/new", b"n", Some(0)));
-        let (changed, removed) = diff(&base, &tree).expect("a small change");
-        let paths: Vec<&str> = changed.iter().map(Entry::path).collect();
+        let changes = diff(&base, &tree).expect("a small change");
+        let paths: Vec<&str> = changes.changed.iter().map(Entry::path).collect();
         assert_eq!(
             paths,
             ["release/deps/lib06.rlib", "release/deps/new", "release/new"]
         );
-        assert_eq!(removed, ["release/deps/lib03.rlib"]);
-        assert_eq!(apply(&base, changed, &removed), tree);
+        assert_eq!(changes.removed, ["release/deps/lib03.rlib"]);
+        assert_eq!(apply(&base, changes), tree);
     }
 
     #[test]
     fn linked_files_are_stored_even_when_unchanged() {
         let mut base = base();
         base.push(file("release/x", b"x", Some(0)));
-        let (changed, _) = diff(&base, &base).expect("nothing else changed");
-        assert_eq!(changed, [file("release/x", b"x", Some(0))]);
+        let changes = diff(&base, &base).expect("nothing else changed");
+        assert_eq!(changes.changed, [file("release/x", b"x", Some(0))]);
     }
 
     #[test]

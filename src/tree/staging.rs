@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{make_writable, remove_tree, settle_dir, SpreadDir, MTIME};
+use crate::tree::fs::{make_writable, remove_tree, settle_dir, SpreadDir, MTIME};
 
 /// Runs `write` on a temporary sibling of `target_dir`, then moves what it
 /// wrote into place. When `write` fails, the target is left as it was.

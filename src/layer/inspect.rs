@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::bytes::human_bytes;
 use crate::error::{IoContext, Result};
-use crate::layer::{Chain, Layer};
-use crate::manifest::{BlobId, Entry, Manifest, MANIFEST_FILE};
+use crate::layer::chain::{Chain, Layer};
+use crate::layer::manifest::{BlobId, Entry, Manifest, MANIFEST_FILE};
+use crate::tree::bytes::human_bytes;
 
 #[derive(Debug, Serialize)]
 pub struct LayerSummary {

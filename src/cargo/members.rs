@@ -5,9 +5,21 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
+use crate::cargo::units;
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{BlobId, MemberSource};
-use crate::units;
+use crate::tree::blob::BlobId;
+
+/// A member's sources when a layer was packed, and its unit directories
+/// (recorded in the layer's manifest, or beside a plain tree).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSource {
+    pub package: String,
+    pub hash: BlobId,
+    pub units: Vec<String>,
+}
 
 /// Every member of the workspace at `workspace`, its sources hashed, and
 /// its unit directories among `dirs` of the target tree.
@@ -45,21 +57,16 @@ pub fn stale_units(recorded: &[MemberSource], workspace: &Path) -> Result<Vec<St
     Ok(stale)
 }
 
-/// Unit directories of every member of `workspace` among `dirs`: all of them
-/// are suspect when the artifacts came without a record of their sources.
-pub fn all_member_units<'a>(
-    workspace: &Path,
-    dirs: impl Iterator<Item = &'a str>,
-) -> Result<Vec<String>> {
-    let names = members(workspace)?
+/// The names of the workspace's members.
+pub fn names(workspace: &Path) -> Result<BTreeSet<String>> {
+    Ok(members(workspace)?
         .into_iter()
         .map(|(name, _)| name)
-        .collect();
-    Ok(units::units_of(dirs, &names))
+        .collect())
 }
 
 fn members(workspace: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
-    let metadata = crate::workspace::metadata(workspace, false)?;
+    let metadata = crate::cargo::workspace::metadata(workspace, false)?;
     Ok(metadata
         .workspace_packages()
         .into_iter()

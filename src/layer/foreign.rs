@@ -6,13 +6,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::Artifacts;
+use crate::cargo::left_out::LeftOut;
 use crate::crane::extract_chain;
 use crate::error::{Error, IoContext, Result};
-use crate::hashing::{hash_files, Span};
-use crate::layer::{Chain, FrameBuffers};
-use crate::manifest::{BlobId, Foreign, ForeignBlob, MANIFEST_FILE};
+use crate::layer::chain::{Chain, ForeignRef, FrameBuffers};
+use crate::layer::hashing::hash_files;
+use crate::layer::manifest::{BlobId, Foreign, ForeignBlob};
 use crate::plain::{plain_root, tree_nodes};
-use crate::scan::{scan, Node, NodeKind};
+use crate::tree::blob::Span;
+use crate::tree::scan::{scan, Node, NodeKind};
 
 /// The tree of a foreign parent, readable file by file.
 pub struct ForeignTree {
@@ -32,7 +34,7 @@ impl ForeignTree {
                 let temp = tempfile::tempdir().at(std::env::temp_dir())?;
                 let root = temp.path().join("target");
                 std::fs::create_dir(&root).at(&root)?;
-                extract_chain(&archives, &root)?;
+                extract_chain(&archives, &root, &LeftOut::default())?;
                 Ok(ForeignTree {
                     root,
                     plain: None,
@@ -45,12 +47,11 @@ impl ForeignTree {
                 _extracted: None,
             }),
             // A directory of files as they are: what pack --borrow read from.
-            Artifacts::Layer if path.is_dir() && !path.join(MANIFEST_FILE).exists() => {
-                Ok(ForeignTree::files(path))
-            }
+            Artifacts::NotRecognised if path.is_dir() => Ok(ForeignTree::files(path)),
+            Artifacts::NotRecognised => Err(crate::artifacts::not_recognised(path)),
             Artifacts::Layer => Err(Error::bad_input(
                 path,
-                "not crane artifacts: it holds neither target.tar.zst nor target/",
+                "a layer, not crane artifacts: it holds neither target.tar.zst nor target/",
             )),
         }
     }
@@ -104,43 +105,52 @@ impl ForeignTree {
 
 /// The foreign trees an unpack reads from, opened once each.
 pub struct ForeignTrees {
-    trees: HashMap<(usize, usize), ForeignTree>,
+    trees: HashMap<ForeignRef, ForeignTree>,
 }
 
 impl ForeignTrees {
-    /// Opens `(layer, foreign)` parents of `chain`.
-    pub fn open(chain: &Chain, used: impl IntoIterator<Item = (usize, usize)>) -> Result<Self> {
+    /// Opens the `used` foreign parents of `chain`.
+    pub fn open(chain: &Chain, used: impl IntoIterator<Item = ForeignRef>) -> Result<Self> {
         let mut trees = HashMap::new();
-        for (layer, foreign) in used {
-            let top = &chain.layers[layer];
-            let path = &top.manifest.foreign[foreign].path;
+        for parent in used {
+            let layer = &chain.layers[parent.layer].path;
+            let path = &chain.foreign(parent).path;
             let tree =
-                ForeignTree::open(path).map_err(|e| Error::missing_parent(&top.path, path, e))?;
-            trees.insert((layer, foreign), tree);
+                ForeignTree::open(path).map_err(|e| Error::missing_parent(layer, path, e))?;
+            trees.insert(parent, tree);
         }
         Ok(ForeignTrees { trees })
     }
 
-    /// Reads file `file` of foreign parent `foreign` of `layer` into `buffers`.
+    /// Reads file `file` (an index into its `files`) of foreign parent
+    /// `parent` into `buffers`.
     pub fn read<'b>(
         &self,
         chain: &Chain,
-        (layer, foreign, file): (usize, usize, usize),
+        parent: ForeignRef,
+        file: usize,
         buffers: &'b mut FrameBuffers,
     ) -> Result<&'b [u8]> {
-        let rel = &chain.layers[layer].manifest.foreign[foreign].files[file];
+        let rel = &chain.foreign(parent).files[file];
         let raw = buffers.raw_mut();
-        self.trees[&(layer, foreign)].read(rel, raw)?;
+        self.trees[&parent].read(rel, raw)?;
         Ok(raw)
     }
+}
+
+/// Where a blob sits among the foreign parents of a new layer.
+struct Place {
+    /// An index into `ForeignIndex::parents`.
+    parent: usize,
+    file: String,
+    span: Span,
 }
 
 /// Every blob the foreign parents of a new layer hold, whole files and rlib
 /// parts alike, and where it sits.
 pub struct ForeignIndex {
     parents: Vec<PathBuf>,
-    /// hash -> (parent, file, offset, size)
-    blobs: HashMap<BlobId, (usize, String, u64, u64)>,
+    blobs: HashMap<BlobId, Place>,
 }
 
 impl ForeignIndex {
@@ -182,8 +192,12 @@ impl ForeignIndex {
                     });
                 }
                 for span in spans.into_iter().filter(|s| s.size > 0) {
-                    let place = (at, node.rel.clone(), span.offset, span.size);
-                    blobs.entry(span.hash).or_insert(place);
+                    let file = node.rel.clone();
+                    blobs.entry(span.hash).or_insert(Place {
+                        parent: at,
+                        file,
+                        span,
+                    });
                 }
             }
         }
@@ -213,22 +227,23 @@ impl ForeignIndex {
         let mut files: HashMap<(usize, &str), u32> = HashMap::new();
         let mut seen = HashSet::new();
         for id in wanted {
-            let Some((at, rel, offset, size)) = self.blobs.get(&id) else {
+            let Some(place) = self.blobs.get(&id) else {
                 continue;
             };
             if !seen.insert(id) {
                 continue;
             }
-            let parent = &mut foreign[*at];
-            let file = *files.entry((*at, rel.as_str())).or_insert_with(|| {
-                parent.files.push(rel.clone());
+            let parent = &mut foreign[place.parent];
+            let key = (place.parent, place.file.as_str());
+            let file = *files.entry(key).or_insert_with(|| {
+                parent.files.push(place.file.clone());
                 parent.files.len() as u32 - 1
             });
             parent.blobs.push(ForeignBlob {
                 hash: id,
                 file,
-                offset: *offset,
-                size: *size,
+                offset: place.span.offset,
+                size: place.span.size,
             });
         }
         foreign

@@ -45,7 +45,7 @@ impl fmt::Display for Rebuilt {
 }
 
 pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {
-    let metadata = crate::workspace::metadata(workspace, false)?;
+    let metadata = crate::cargo::workspace::metadata(workspace, false)?;
     let members: BTreeSet<&str> = metadata
         .workspace_members
         .iter()

@@ -11,13 +11,15 @@ use std::path::Path;
 use filetime::FileTime;
 use rayon::prelude::*;
 
+use crate::cargo::left_out::{LeftOut, Recorded};
 use crate::error::{Error, IoContext, Result};
-use crate::foreign::ForeignTrees;
-use crate::fsutil::{create_file, settle_dir, symlink, write_file, MTIME};
-use crate::layer::{Chain, FrameBuffers, Origin, Stored};
-use crate::manifest::{BlobId, Entry};
-use crate::pool::Pool;
-use crate::staging::stage;
+use crate::layer::chain::{Chain, ForeignRef, FrameBuffers, Holder, Located, Origin};
+use crate::layer::foreign::ForeignTrees;
+use crate::layer::manifest::{BlobId, Entry};
+use crate::tree::blob::Span;
+use crate::tree::fs::{create_file, settle_dir, symlink, write_file, MTIME};
+use crate::tree::pool::Pool;
+use crate::tree::staging::stage;
 
 #[derive(Debug, Default)]
 pub struct UnpackReport {
@@ -27,15 +29,22 @@ pub struct UnpackReport {
     pub frames: usize,
 }
 
-/// With `workspace`, units of members whose sources changed since the layer
-/// was packed are left out too.
-pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<UnpackReport> {
+/// Lays the layer at `from` out into `target_dir`, but for the units the
+/// rule leaves out (see `left_out`): with `workspace`, those of members
+/// whose sources changed since the layer was packed.
+pub fn unpack_layer(
+    from: &Path,
+    target_dir: &Path,
+    workspace: Option<&Path>,
+) -> Result<UnpackReport> {
     let mut chain = Chain::open(from)?;
-    let stale = match workspace {
-        Some(dir) => crate::members::stale_units(&chain.top().manifest.sources, dir)?,
-        None => Vec::new(),
+    let manifest = &chain.top().manifest;
+    let recorded = Recorded {
+        dummies: &manifest.dummies,
+        sources: Some(&manifest.sources),
     };
-    chain.drop_units(&stale);
+    let left_out = LeftOut::of(&recorded, workspace)?;
+    chain.leave_out(&left_out);
     let plan = Plan::new(&chain)?;
     let trees = ForeignTrees::open(&chain, plan.foreign_parents())?;
     let needed = plan.jobs.iter().map(|(_, job)| job.bytes()).sum();
@@ -44,31 +53,40 @@ pub fn unpack(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Resul
     })
 }
 
-/// Where a job's content comes from: a layer and what in it holds the blobs.
-type JobKey = (usize, Origin);
+/// A file all of whose blobs one holder holds: written in one go.
+struct WholeFile {
+    entry: usize,
+    blobs: Vec<Span>,
+}
 
-/// What one frame's (or foreign file's) content goes into.
+/// A part of a file whose parts more than one holder holds, and where in
+/// the file it goes.
+struct Piece {
+    entry: usize,
+    at: u64,
+    span: Span,
+}
+
+/// What one holder's content (a frame, or a foreign parent's file) goes into.
 #[derive(Default)]
 struct FrameJob {
-    /// Files whose every part this frame holds: written in one go.
-    whole: Vec<(usize, Vec<Stored>)>,
-    /// (file, offset in it, part) for files whose parts span frames.
-    pieces: Vec<(usize, u64, Stored)>,
+    whole: Vec<WholeFile>,
+    pieces: Vec<Piece>,
 }
 
 impl FrameJob {
     fn bytes(&self) -> u64 {
-        let whole = self.whole.iter().flat_map(|(_, blobs)| blobs.iter());
-        let pieces = self.pieces.iter().map(|(_, _, blob)| blob);
+        let whole = self.whole.iter().flat_map(|file| file.blobs.iter());
+        let pieces = self.pieces.iter().map(|piece| &piece.span);
         whole.chain(pieces).map(|b| b.size).sum()
     }
 }
 
-/// What to write, grouped by the frame that holds it.
+/// What to write, grouped by what holds it.
 struct Plan<'a> {
     entries: &'a [Entry],
     /// Largest frames first.
-    jobs: Vec<(JobKey, FrameJob)>,
+    jobs: Vec<(Holder, FrameJob)>,
     empty: Vec<usize>,
     /// Files created before the frames are read, then filled piece by piece.
     spanning: Vec<usize>,
@@ -82,7 +100,7 @@ impl<'a> Plan<'a> {
     fn new(chain: &'a Chain) -> Result<Plan<'a>> {
         let top = chain.top();
         let entries = &top.manifest.entries[..];
-        let mut jobs: BTreeMap<JobKey, FrameJob> = BTreeMap::new();
+        let mut jobs: BTreeMap<Holder, FrameJob> = BTreeMap::new();
         let mut plan = Plan {
             entries,
             jobs: Vec::new(),
@@ -107,40 +125,43 @@ impl<'a> Plan<'a> {
                 leaders.insert(*group, i);
             }
             let located = locate_parts(chain, entry)?;
-            let frames: HashSet<JobKey> = located.iter().map(|(key, _)| *key).collect();
-            match frames.len() {
+            let holders: HashSet<Holder> = located.iter().map(|l| l.holder).collect();
+            match holders.len() {
                 0 => plan.empty.push(i),
                 1 => {
-                    let blobs = located.iter().map(|(_, blob)| *blob).collect();
-                    jobs.entry(located[0].0).or_default().whole.push((i, blobs));
+                    let blobs = located.iter().map(|l| l.span).collect();
+                    let file = WholeFile { entry: i, blobs };
+                    jobs.entry(located[0].holder).or_default().whole.push(file);
                 }
                 _ => {
                     plan.spanning.push(i);
                     let mut at = 0;
-                    for (key, blob) in located {
-                        jobs.entry(key).or_default().pieces.push((i, at, blob));
-                        at += blob.size;
+                    for Located { holder, span } in located {
+                        let piece = Piece { entry: i, at, span };
+                        jobs.entry(holder).or_default().pieces.push(piece);
+                        at += span.size;
                     }
                 }
             }
         }
         plan.jobs = jobs.into_iter().collect();
         // Largest frames first, so no core is left with a big one at the end.
-        plan.jobs.sort_by_key(|((layer, origin), job)| {
-            std::cmp::Reverse(match origin {
-                Origin::Frame(frame) => chain.layers[*layer].manifest.frames[*frame].raw_length,
+        plan.jobs.sort_by_key(|(holder, job)| {
+            std::cmp::Reverse(match holder.origin {
+                Origin::Frame(frame) => {
+                    chain.layers[holder.layer].manifest.frames[frame].raw_length
+                }
                 Origin::Foreign { .. } => job.bytes(),
             })
         });
         Ok(plan)
     }
 
-    /// The (layer, foreign parent) pairs some job reads from.
-    fn foreign_parents(&self) -> HashSet<(usize, usize)> {
-        self.jobs
-            .iter()
-            .filter_map(|((layer, origin), _)| match origin {
-                Origin::Foreign { foreign, .. } => Some((*layer, *foreign)),
+    /// The foreign parents some job reads from.
+    fn foreign_parents(&self) -> HashSet<ForeignRef> {
+        (self.jobs.iter())
+            .filter_map(|(holder, _)| match holder.origin {
+                Origin::Foreign { parent, .. } => Some(parent),
                 Origin::Frame(_) => None,
             })
             .collect()
@@ -186,10 +207,10 @@ impl<'a> Plan<'a> {
         let written: Vec<u64> = self
             .jobs
             .par_iter()
-            .map(|(key, job)| {
+            .map(|(holder, job)| {
                 pool.with(|buffers| {
-                    let raw = read_origin(chain, trees, *key, buffers)?;
-                    self.write_job(chain, *key, raw, job, root)
+                    let raw = read_holder(chain, trees, *holder, buffers)?;
+                    self.write_job(chain, *holder, raw, job, root)
                 })
             })
             .collect::<Result<_>>()?;
@@ -211,47 +232,42 @@ impl<'a> Plan<'a> {
     fn write_job(
         &self,
         chain: &Chain,
-        (layer, origin): JobKey,
+        holder: Holder,
         raw: &[u8],
         job: &FrameJob,
         root: &Path,
     ) -> Result<u64> {
         let mut verified: HashSet<BlobId> = HashSet::new();
-        let mut content = |entry: usize, blob: &Stored| -> Result<&[u8]> {
-            let range = blob.offset as usize..(blob.offset + blob.size) as usize;
+        let mut content = |entry: usize, span: &Span| -> Result<&[u8]> {
+            let range = span.offset as usize..(span.offset + span.size) as usize;
             let data = raw.get(range).unwrap_or_default();
-            if verified.insert(blob.hash) {
+            if verified.insert(span.hash) {
                 let actual = BlobId::of(data);
-                if actual != blob.hash {
+                if actual != span.hash {
                     let entry = self.entries[entry].path();
-                    return Err(mismatch(chain, layer, origin, entry, blob, actual));
+                    return Err(mismatch(chain, holder, entry, span, actual));
                 }
             }
             Ok(data)
         };
         let mut bytes = 0;
-        for (i, blobs) in &job.whole {
-            let data = blobs
-                .iter()
-                .map(|b| content(*i, b))
+        for WholeFile { entry, blobs } in &job.whole {
+            let data = (blobs.iter())
+                .map(|b| content(*entry, b))
                 .collect::<Result<Vec<_>>>()?;
-            write_file(
-                &root.join(self.entries[*i].path()),
-                mode_of(&self.entries[*i]),
-                &data,
-                self.mtime,
-            )?;
+            let file = &self.entries[*entry];
+            write_file(&root.join(file.path()), mode_of(file), &data, self.mtime)?;
             bytes += blobs.iter().map(|b| b.size).sum::<u64>();
         }
-        for &(i, at, blob) in &job.pieces {
-            let path = root.join(self.entries[i].path());
-            let data = content(i, &blob)?;
+        for Piece { entry, at, span } in &job.pieces {
+            let path = root.join(self.entries[*entry].path());
+            let data = content(*entry, span)?;
             File::options()
                 .write(true)
                 .open(&path)
-                .and_then(|f| f.write_all_at(data, at))
+                .and_then(|f| f.write_all_at(data, *at))
                 .at(&path)?;
-            bytes += blob.size;
+            bytes += span.size;
         }
         Ok(bytes)
     }
@@ -274,40 +290,34 @@ impl<'a> Plan<'a> {
 }
 
 /// Decompresses a frame, or reads a foreign parent's file.
-fn read_origin<'b>(
+fn read_holder<'b>(
     chain: &Chain,
     trees: &ForeignTrees,
-    (layer, origin): JobKey,
+    holder: Holder,
     buffers: &'b mut FrameBuffers,
 ) -> Result<&'b [u8]> {
-    match origin {
-        Origin::Frame(frame) => chain.layers[layer].read_frame(frame, buffers),
-        Origin::Foreign { foreign, file } => trees.read(chain, (layer, foreign, file), buffers),
+    match holder.origin {
+        Origin::Frame(frame) => chain.layers[holder.layer].read_frame(frame, buffers),
+        Origin::Foreign { parent, file } => trees.read(chain, parent, file, buffers),
     }
 }
 
 /// The error for content that is not what the manifest says it is.
-fn mismatch(
-    chain: &Chain,
-    layer: usize,
-    origin: Origin,
-    entry: &str,
-    blob: &Stored,
-    actual: BlobId,
-) -> Error {
-    let layer = &chain.layers[layer];
-    match origin {
+fn mismatch(chain: &Chain, holder: Holder, entry: &str, span: &Span, actual: BlobId) -> Error {
+    let layer = chain.layers[holder.layer].path.clone();
+    let entry = entry.to_string();
+    match holder.origin {
         Origin::Frame(_) => Error::HashMismatch {
-            layer: layer.path.clone(),
-            entry: entry.to_string(),
-            expected: blob.hash.to_string(),
+            layer,
+            entry,
+            expected: span.hash.to_string(),
             actual: actual.to_string(),
         },
-        Origin::Foreign { foreign, file } => {
-            let foreign = &layer.manifest.foreign[foreign];
+        Origin::Foreign { parent, file } => {
+            let foreign = chain.foreign(parent);
             Error::ForeignChanged {
-                layer: layer.path.clone(),
-                entry: entry.to_string(),
+                layer,
+                entry,
                 parent: foreign.path.clone(),
                 file: foreign.files[file].clone(),
             }
@@ -315,30 +325,23 @@ fn mismatch(
     }
 }
 
-/// Where each part of a file is stored: ((layer, origin), blob).
-fn locate_parts(chain: &Chain, entry: &Entry) -> Result<Vec<(JobKey, Stored)>> {
-    let bad = |reason: String| Error::BadEntry {
-        layer: chain.top().path.clone(),
-        entry: entry.path().to_string(),
-        reason,
-    };
-    entry
-        .parts()
-        .iter()
+/// Where each part of a file is stored.
+fn locate_parts(chain: &Chain, entry: &Entry) -> Result<Vec<Located>> {
+    let bad = |reason: String| Error::bad_entry(&chain.top().path, entry.path(), reason);
+    (entry.parts().iter())
         .map(|part| {
-            let (layer, origin, blob) = chain.locate(&part.hash).ok_or_else(|| {
+            let located = chain.locate(&part.hash).ok_or_else(|| {
                 bad(format!(
                     "its blob {} is in no layer of the chain",
                     part.hash
                 ))
             })?;
-            if blob.size != part.size {
-                return Err(bad(format!(
-                    "a part is {} bytes but its blob holds {}",
-                    part.size, blob.size
-                )));
+            if located.span.size != part.size {
+                let held = located.span.size;
+                let reason = format!("a part is {} bytes but its blob holds {held}", part.size);
+                return Err(bad(reason));
             }
-            Ok(((layer, origin), blob))
+            Ok(located)
         })
         .collect()
 }

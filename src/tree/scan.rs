@@ -27,12 +27,28 @@ pub enum NodeKind {
     File {
         mode: u32,
         size: u64,
-        /// (device, inode) when the file has other hard links.
-        inode: Option<(u64, u64)>,
+        /// Set when the file has other hard links.
+        inode: Option<Inode>,
     },
     Symlink {
         target: String,
     },
+}
+
+/// A file's identity on its file system: what its hard links share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Inode {
+    pub device: u64,
+    pub number: u64,
+}
+
+impl Inode {
+    pub fn of(meta: &std::fs::Metadata) -> Inode {
+        Inode {
+            device: meta.dev(),
+            number: meta.ino(),
+        }
+    }
 }
 
 /// Every entry below `root` in manifest order (see `manifest::path_order`),
@@ -82,7 +98,7 @@ fn node(root: &Path, abs: &Path) -> Result<Node> {
         NodeKind::File {
             mode,
             size: meta.len(),
-            inode: (meta.nlink() > 1).then(|| (meta.dev(), meta.ino())),
+            inode: (meta.nlink() > 1).then(|| Inode::of(&meta)),
         }
     } else if file_type.is_symlink() {
         let target = std::fs::read_link(abs).at(abs)?;

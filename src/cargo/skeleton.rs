@@ -14,7 +14,7 @@ use cargo_metadata::{Metadata, Package, Target, TargetKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
-use crate::paths::check_relative;
+use crate::tree::paths::check_relative;
 
 /// Written into the skeleton, read by `pack --skeleton`.
 pub const SKELETON_FILE: &str = ".cargo-inherit-skeleton.json";
@@ -46,12 +46,12 @@ pub fn skeleton(
     out: &Path,
     keep: &[PathBuf],
     file_names: Option<&Path>,
-) -> Result<SkeletonInfo> {
+) -> Result<Written> {
     let scratch = file_names
         .map(|list| Placeholders::create(src, list))
         .transpose()?;
     let src = scratch.as_ref().map_or(src, |p| p.dir.path());
-    let metadata = crate::workspace::metadata(src, true)?;
+    let metadata = crate::cargo::workspace::metadata(src, true)?;
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     let kept = keep.iter().map(PathBuf::as_path);
     for rel in ROOT_FILES.iter().map(Path::new).chain(kept) {
@@ -84,7 +84,23 @@ pub fn skeleton(
     let info = SkeletonInfo { members };
     let text = serde_json::to_vec_pretty(&info).expect("skeleton info serialises");
     std::fs::write(out.join(SKELETON_FILE), text).at(out.join(SKELETON_FILE))?;
-    Ok(info)
+    Ok(Written {
+        members: info.members.len(),
+        out: out.to_path_buf(),
+    })
+}
+
+/// What `skeleton` wrote, and where.
+pub struct Written {
+    pub members: usize,
+    pub out: PathBuf,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (members, out) = (self.members, self.out.display());
+        write!(f, "wrote a skeleton of {members} members into {out}")
+    }
 }
 
 pub fn read_info(skeleton_dir: &Path) -> Result<SkeletonInfo> {

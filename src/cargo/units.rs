@@ -20,14 +20,21 @@ pub fn units_of<'a>(
 
 /// The package of a unit's fingerprint directory.
 fn unit_package(path: &str) -> Option<&str> {
-    unit_of(path).map(|(package, _)| package)
+    unit_of(path).map(|unit| unit.package)
 }
 
-/// The package and hash of a unit's fingerprint directory:
+/// What a unit's fingerprint directory names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unit<'a> {
+    pub package: &'a str,
+    /// 16 hex digits, which the unit's other files carry too (see `hash_in`).
+    pub hash: &'a str,
+}
+
+/// The unit whose fingerprint directory `path` is:
 /// `.../.fingerprint/<pkg>-<hash>`, or `.../build/<pkg>/<hash>/fingerprint`
-/// in cargo's new build-dir layout (`-Zbuild-dir-new-layout`), with 16 hex
-/// digits of hash. The unit's other files carry the same hash (see `hash_in`).
-pub fn unit_of(path: &str) -> Option<(&str, &str)> {
+/// in cargo's new build-dir layout (`-Zbuild-dir-new-layout`).
+pub fn unit_of(path: &str) -> Option<Unit<'_>> {
     let (parent, name) = path.rsplit_once('/')?;
     let (package, hash) = if parent.ends_with(".fingerprint") {
         name.rsplit_once('-')?
@@ -41,7 +48,7 @@ pub fn unit_of(path: &str) -> Option<(&str, &str)> {
     } else {
         return None;
     };
-    is_hash(hash).then_some((package, hash))
+    is_hash(hash).then_some(Unit { package, hash })
 }
 
 /// The unit hash a path component names, as cargo writes them: the whole

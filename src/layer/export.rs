@@ -9,17 +9,27 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::crane::ARCHIVE;
+use crate::artifacts::ARCHIVE;
 use crate::error::{Error, IoContext, Result};
-use crate::unpack::unpack;
+use crate::layer::unpack::unpack_layer;
+use crate::tree::scan::Inode;
+
+/// What `export` wrote: the archive's path.
+pub struct Exported(pub PathBuf);
+
+impl std::fmt::Display for Exported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wrote {}", self.0.display())
+    }
+}
 
 /// Writes the full tree of a layer as `OUT/target.tar.zst`, entry for entry
 /// what crane's `tar --sort=name --mtime=@1 --owner=0 --group=0 --mode=u+w`
-/// piped into zstd gives, so crane can inherit it. Returns the archive's path.
-pub fn export(from: &Path, out: &Path) -> Result<PathBuf> {
+/// piped into zstd gives, so crane can inherit it.
+pub fn export(from: &Path, out: &Path) -> Result<Exported> {
     let temp = tempfile::tempdir().at(std::env::temp_dir())?;
     let tree = temp.path().join("target");
-    unpack(from, &tree, None)?;
+    unpack_layer(from, &tree, None)?;
     std::fs::create_dir_all(out).at(out)?;
     let partial = tempfile::NamedTempFile::new_in(out).at(out)?;
     let encoder = zstd::stream::write::Encoder::new(BufWriter::new(partial.as_file()), 3)
@@ -35,14 +45,14 @@ pub fn export(from: &Path, out: &Path) -> Result<PathBuf> {
         .persist(&archive)
         .map_err(|e| Error::io(&archive, e.error))?;
     std::fs::set_permissions(&archive, Permissions::from_mode(0o644)).at(&archive)?;
-    Ok(archive)
+    Ok(Exported(archive))
 }
 
 fn append_tree<W: std::io::Write>(
     builder: &mut tar::Builder<W>,
     tree: &Path,
 ) -> std::io::Result<()> {
-    let mut first_of_inode: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut first_of_inode: HashMap<Inode, PathBuf> = HashMap::new();
     for item in WalkDir::new(tree).sort_by_file_name() {
         let item = item?;
         let meta = std::fs::symlink_metadata(item.path())?;
@@ -62,7 +72,7 @@ fn append_tree<W: std::io::Write>(
             header.set_size(0);
             builder.append_link(&mut header, &name, std::fs::read_link(item.path())?)?;
         } else if let Some(first) = (meta.nlink() > 1)
-            .then(|| first_of_inode.get(&(meta.dev(), meta.ino())))
+            .then(|| first_of_inode.get(&Inode::of(&meta)))
             .flatten()
         {
             header.set_entry_type(tar::EntryType::Link);
@@ -70,7 +80,7 @@ fn append_tree<W: std::io::Write>(
             builder.append_link(&mut header, &name, first)?;
         } else {
             if meta.nlink() > 1 {
-                first_of_inode.insert((meta.dev(), meta.ino()), name.clone());
+                first_of_inode.insert(Inode::of(&meta), name.clone());
             }
             header.set_entry_type(tar::EntryType::Regular);
             header.set_size(meta.len());

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::error::{IoContext, Result};
-use crate::scan::{Node, NodeKind};
+use crate::tree::scan::{Node, NodeKind};
 
 /// What cargo writes beside a build script run's output (`output`, or
 /// `run/stdout` in the new build-dir layout), telling it apart from any

@@ -1,0 +1,14 @@
+//! What cargo makes of a target directory and a workspace.
+
+pub mod built;
+pub mod classify;
+pub mod left_out;
+pub mod members;
+pub mod prune;
+pub mod rebuilt;
+pub mod skeleton;
+pub mod split;
+pub mod stdout;
+pub mod units;
+pub mod watched;
+pub mod workspace;

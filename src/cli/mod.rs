@@ -1,0 +1,116 @@
+//! Command-line interface: parses arguments and hands each verb to the
+//! library, which decides; one arm per command, each a call and what to
+//! print of its result.
+
+mod args;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cargo::{rebuilt, skeleton, stdout, workspace};
+use crate::error::Result;
+use crate::layer::{export, inspect};
+use crate::{explain, report, strategy};
+use args::{Cli, Command};
+
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // `cargo inherit ...` runs us as `cargo-inherit inherit ...`.
+    if args.get(1).is_some_and(|a| a == "inherit") {
+        args.remove(1);
+    }
+    let cli = Cli::parse_from(args);
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cargo-inherit: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(cli.jobs))
+        .build()
+        .expect("a thread pool can be built");
+    pool.install(|| dispatch(cli.command, cli.quiet))
+}
+
+fn threads(jobs: Option<usize>) -> usize {
+    let from_nix = std::env::var("NIX_BUILD_CORES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    // 0 lets rayon pick one thread per core.
+    jobs.filter(|&j| j > 0).or(from_nix).unwrap_or(0)
+}
+
+/// One arm per command: the library does the work and says what it did.
+fn dispatch(command: Command, quiet: bool) -> Result<()> {
+    let say = |line: &dyn std::fmt::Display| {
+        if !quiet {
+            eprintln!("cargo-inherit: {line}");
+        }
+    };
+    match command {
+        Command::Pack(pack) => say(&strategy::pack(pack.format, &pack.options())?),
+        Command::Unpack(l) => say(&strategy::unpack(
+            &l.from,
+            &l.target_dir,
+            l.workspace.as_deref(),
+            &l.store,
+        )?),
+        Command::Link(l) => say(&strategy::link(
+            &l.from,
+            &l.target_dir,
+            l.workspace.as_deref(),
+            &l.store,
+        )?),
+        Command::Export { from, out } => say(&export::export(&from, &out)?),
+        Command::Skeleton(s) => say(&skeleton::skeleton(
+            &s.src,
+            &s.out,
+            &s.keep,
+            s.file_names.as_deref(),
+        )?),
+        Command::Rebuilt(r) => {
+            let report = rebuilt::rebuilt(&r.log, &r.workspace)?;
+            print_report(&report, r.json, false);
+            report.verdict(&r.log, r.deny_deps)?;
+        }
+        Command::Explain(e) if e.print_cargo_log => println!("{}", explain::CARGO_LOG.1),
+        Command::Explain(e) => {
+            let explained = explain::explain(&e.workspace, e.log.as_deref(), e.cargo_args)?;
+            print_report(&explained.explanation, e.json, true);
+            explained.verdict(e.deny)?;
+        }
+        Command::Report(r) => {
+            let report = report::report(&r.name, r.seconds(), &r.layer, &r.rebuilt, &r.cargo_log)?;
+            println!("{}", report.to_json());
+        }
+        Command::SplitStdout { log } => stdout::split_into(&log)?,
+        Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
+        Command::BuildDir { workspace } => {
+            if let Some(dir) = workspace::separate_build_dir(&workspace)? {
+                println!("{}", dir.display());
+            }
+        }
+        Command::Inspect { layer, json } => print_report(&inspect::inspect(&layer)?, json, true),
+    }
+    Ok(())
+}
+
+/// A report on stdout: as JSON (pretty or one line), or as text.
+fn print_report<R: serde::Serialize + std::fmt::Display>(report: &R, json: bool, pretty: bool) {
+    let text = match (json, pretty) {
+        (false, _) => report.to_string(),
+        (true, true) => serde_json::to_string_pretty(report).expect("reports serialise"),
+        (true, false) => serde_json::to_string(report).expect("reports serialise"),
+    };
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+}

@@ -1,0 +1,14 @@
+//! The layered format.
+
+pub mod blobstore;
+pub mod chain;
+mod check;
+pub mod delta;
+pub mod export;
+pub mod foreign;
+pub mod hashing;
+pub mod inspect;
+pub mod manifest;
+pub mod pack;
+mod reader;
+pub mod unpack;
