@@ -49,7 +49,7 @@ let
         inherit (lib) PATH;
         cargoVendorDir = vendor;
         cargoInherit = lib.cargoInherit;
-        cargoInheritHooks = ../nix/lib/hooks.sh;
+        cargoInheritHooks = ../nix/lib/hooks/vendor.sh;
         cargoExtraArgs = args;
         cargoCommands = commands.${kind};
         src = builtins.path { name = "${pname}-source"; path = src; };

@@ -54,7 +54,7 @@ if [ ! -d "$work/vendor" ]; then
   mv "$work/vendor.tmp" "$work/vendor"
 fi
 mkdir -p "$src/.cargo"
-(source "$root/nix/lib/hooks.sh" && cargoInheritVendorConfig "$work/vendor" "$src/.cargo/config.toml")
+(source "$root/nix/lib/hooks/vendor.sh" && cargoInheritVendorConfig "$work/vendor" "$src/.cargo/config.toml")
 cp "$workload/Cargo.toml" "$workload/Cargo.lock" "$src/"
 mkdir -p "$src/src" && echo 'fn main() {}' > "$src/src/main.rs"   # deps-only: dummy sources
 find "$work/vendor" "$src" -path "$src/target" -prune -o -exec touch -h -d @1 {} +

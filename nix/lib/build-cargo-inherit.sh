@@ -1,7 +1,7 @@
 # Builds cargo-inherit itself from its vendored workspace with the host toolchain.
 set -euo pipefail
-# shellcheck source=hooks.sh
-source "$cargoInheritHooks"
+# shellcheck source=hooks/vendor.sh
+source "$cargoInheritVendorHooks"
 export HOME="$NIX_BUILD_TOP/home" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home"
 mkdir -p "$HOME" "$CARGO_HOME"
 cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"

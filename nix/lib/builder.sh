@@ -1,7 +1,7 @@
 # The standalone builder: the hooks, in order, with no stdenv around them.
 set -euo pipefail
-# shellcheck source=hooks.sh
-source "$cargoInheritHooks"
+# shellcheck source=hooks/all.sh
+source "$cargoInheritHooks/all.sh"
 cargoInheritConfigureVendor
 cargoInheritConfigure
 cargoInheritPrepareSource

@@ -1,5 +1,5 @@
 # nixpkgs / crane entry point: cargo-inherit built with rustPlatform, the
-# hooks of hooks.sh wrapped by makeSetupHook, and an override set that
+# hooks of hooks/ wrapped by makeSetupHook, and an override set that
 # swaps crane's artifact inherit/install hooks for cargo-inherit's.
 #
 #   cargoInherit = pkgs.callPackage ./nix/lib/crane.nix { };
@@ -20,7 +20,7 @@ let
 
   hook = makeSetupHook {
     name = "cargo-inherit-hook";
-    substitutions = { hooks = ./hooks.sh; inherit cargoInherit; };
+    substitutions = { hooks = ./hooks; inherit cargoInherit; };
   } ./setup-hook.sh;
 
   # Arguments for any crane builder: crane neither inherits nor installs

@@ -41,7 +41,8 @@ let
       inherit system PATH;
       builder = "/bin/bash";
       args = [ ./build-cargo-inherit.sh ];
-      cargoInheritHooks = ./hooks.sh;
+      # Only what it sources: an edit to another hook keeps the tool.
+      cargoInheritVendorHooks = ./hooks/vendor.sh;
       src = builtins.path {
         name = "cargo-inherit-source";
         path = ../..;
@@ -116,7 +117,7 @@ let
       builder = "/bin/bash";
       args = [ "-c" ''
         set -euo pipefail
-        source ${./hooks.sh}
+        source ${./hooks}/all.sh
         cargoInheritConfigureVendor
         cargoInheritMakeSkeleton "$out"
       '' ];
@@ -170,7 +171,7 @@ let
       inherit system PATH cargoVendorDir cargoCommands cargoExtraArgs;
       builder = "/bin/bash";
       args = [ ./builder.sh ];
-      cargoInheritHooks = ./hooks.sh;
+      cargoInheritHooks = ./hooks;
       cargoInherit = tool;
       cargoInheritStrategy = strategy;
       cargoInheritSkeleton = if isSkeleton then "1" else "0";

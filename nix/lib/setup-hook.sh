@@ -1,8 +1,8 @@
 # Setup hook for nixpkgs' stdenv (crane.nix wraps it with makeSetupHook):
 # the same functions as the standalone builder, registered in stdenv's
 # phases. Cargo itself is run by the derivation (crane's buildPhase).
-# shellcheck source=hooks.sh
-source @hooks@
+# shellcheck source=hooks/all.sh
+source @hooks@/all.sh
 export cargoInherit=@cargoInherit@
 
 cargoInheritStdenvInherit() {

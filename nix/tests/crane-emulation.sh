@@ -9,7 +9,7 @@
 #   denyDeps                     1: fail when a dependency compiled although inherited
 #   installBins                  1: copy the profile's executables to $out/bin
 #   cargoInherit                 for `cargo-inherit rebuilt` (the report only)
-#   cargoInheritHooks            nix/lib/hooks.sh, for its vendored-crates config
+#   cargoInheritHooks            nix/lib/hooks/vendor.sh, for its vendored-crates config
 #   craneDummy                   1: src is a dummy source (deps-only): point every
 #                                package's build script at one dummy file, as
 #                                crane's mkDummySrc does, so that the real build
@@ -21,7 +21,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 export HOME="$NIX_BUILD_TOP/home" CARGO_HOME="$NIX_BUILD_TOP/.cargo-home" CARGO_TARGET_DIR=target
 mkdir -p "$HOME" "$CARGO_HOME"
-# shellcheck source=../lib/hooks.sh
+# shellcheck source=../lib/hooks/vendor.sh
 source "$cargoInheritHooks"   # for the vendored config only
 cargoInheritVendorConfig "$cargoVendorDir" "$CARGO_HOME/config.toml"
 cp -r --preserve=timestamps "$src" "$NIX_BUILD_TOP/source"

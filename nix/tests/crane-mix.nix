@@ -17,7 +17,7 @@ let
     inherit (lib) PATH;
     cargoVendorDir = vendor;
     cargoInherit = lib.cargoInherit;
-    cargoInheritHooks = ../lib/hooks.sh;
+    cargoInheritHooks = ../lib/hooks/vendor.sh;
   } // attrs);
   craneDeps = crane "deps" {
     src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; };

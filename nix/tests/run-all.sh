@@ -255,7 +255,7 @@ stdenv_hook() { # LAYER_OUTPUT (or "") TOP [RUSTFLAGS]
   rm -rf "$top/source"
   cp -r "$root/tests/fixtures/basic" "$top/source"
   find "$top/source" -exec touch -h -d @1 {} +
-  sed -e "s|@hooks@|$root/nix/lib/hooks.sh|" -e "s|@cargoInherit@|$tool|" "$root/nix/lib/setup-hook.sh" > "$top/hook.sh"
+  sed -e "s|@hooks@|$root/nix/lib/hooks|" -e "s|@cargoInherit@|$tool|" "$root/nix/lib/setup-hook.sh" > "$top/hook.sh"
   (
     # As stdenv runs: errexit on, and the toolchain's own cargo (here the
     # rustup proxy would look for its settings in the build's HOME).

@@ -1,0 +1,74 @@
+# After cargo: the profile's binaries into $out, the target packed into a
+# layer on what was inherited, and the derivation's report.
+
+# Where the layer goes: the derivation's `layer` output when it has one
+# (nix/lib's derivations), else $out (crane's).
+cargoInheritLayerHome() { echo "${layer:-$out}"; }
+
+# The target (and a separate build directory) packed on what was inherited:
+# HOME/layer and HOME/build-layer.
+cargoInheritPack() { # HOME
+  local common=()
+  # A skeleton's members are dummies; otherwise record the members'
+  # sources (crane's dummy sources included: they differ from the real ones).
+  if [ "$cargoInheritSkeleton" = 1 ]; then
+    common+=(--skeleton "$(cargoInheritSourceDir)")
+  else
+    common+=(--workspace "$(cargoInheritSourceDir)")
+  fi
+  if [ "$cargoInheritStrategy" = symlink ]; then common+=(--format plain)
+  else common+=(--level "$cargoInheritPackLevel"); fi
+  if [ "$cargoInheritPruneUnused" = 1 ] && [ -f "$(cargoInheritJsonLog)" ]; then
+    common+=(--prune-unused "$(cargoInheritJsonLog)")
+  fi
+  # The binaries just installed into $out are in the target too: the layer
+  # reads them from $out (which nothing changes after this builder).
+  if [ "$cargoInheritBorrowOut" = 1 ] && [ "$1" != "$out" ] && [ "$cargoInheritStrategy" = layered ]; then
+    common+=(--borrow "$out")
+  fi
+  # A layer reads what a crane output holds from it (either mode); a plain
+  # tree links only into another tree (pack passes the others over).
+  local parents=() build_parents=() artifacts
+  for artifacts in ${cargoInheritArtifacts:-}; do
+    parents+=(--parent "$artifacts")
+    if [ -e "$artifacts/build-layer" ]; then build_parents+=(--parent "$artifacts/build-layer"); fi
+  done
+  cargoInheritFindBuildDir
+  if [ -n "$cargoInheritBuildDir" ]; then
+    cargoInheritTool pack --target-dir "$cargoInheritBuildDir" --out "$1/build-layer" "${build_parents[@]}" "${common[@]}"
+    # target/'s final artifacts are copies of the build directory's: stored once.
+    parents+=(--parent "$1/build-layer")
+  fi
+  cargoInheritTool pack --target-dir "$CARGO_TARGET_DIR" --out "$1/layer" "${parents[@]}" "${common[@]}"
+}
+
+cargoInheritInstall() {
+  local start; start=$(cargoInheritNow)
+  local home; home=$(cargoInheritLayerHome)
+  mkdir -p "$out" "$home"
+  if [ "$cargoInheritInstallBins" = 1 ]; then cargoInheritInstallBins; fi
+  if [ "$cargoInheritPackLayer" = 1 ]; then
+    cargoInheritPack "$home"
+    if [ "$cargoInheritExportCrane" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
+  fi
+  if [ -f "$(cargoInheritExplainFile)" ]; then cp "$(cargoInheritExplainFile)" "$out/cargo-inherit-explain.txt"; fi
+  cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
+    --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
+    --layer "$home/layer" --layer "$home/build-layer" --rebuilt "$(cargoInheritRebuiltFile)" --cargo-log "$(cargoInheritJsonLog)" \
+    > "$out/cargo-inherit-report.json"
+}
+
+# The profile's executables into $out/bin, its static and dynamic libraries
+# into $out/lib, as crane installs them.
+cargoInheritInstallBins() {
+  local profile=debug
+  case " $cargoExtraArgs " in *" --release "*) profile=release ;; esac
+  mkdir -p "$out/bin"
+  # Executables into bin/ (proc-macros and cdylibs are executable .so
+  # files: not those); static and dynamic libraries into lib/, as crane.
+  find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
+    -exec cp {} "$out/bin/" \;
+  local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
+  if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
+  cargoInheritForgetVendor "$out"
+}
