@@ -1,0 +1,83 @@
+//! The figures of a run: each derivation's cell, and each strategy's
+//! totals over its chain.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// strategy -> derivation -> cell
+pub type Cells = BTreeMap<String, BTreeMap<String, Cell>>;
+
+/// The strategies, by key and by the name the table gives them.
+pub const STRATEGIES: [(&str, &str); 4] = [
+    ("crane-zstd", "crane use-zstd"),
+    ("crane-symlink", "crane use-symlink"),
+    ("layered", "cargo-inherit layered"),
+    ("symlink", "cargo-inherit symlink"),
+];
+pub const CHAIN: [&str; 5] = ["deps", "build", "clippy", "test", "doc"];
+pub const INHERITING: [&str; 4] = ["build", "clippy", "test", "doc"];
+
+/// One derivation of one strategy.
+#[derive(Serialize, Default, Clone)]
+pub struct Cell {
+    pub inherit_seconds: f64,
+    pub cargo_seconds: f64,
+    pub install_seconds: f64,
+    pub units_rebuilt: u64,
+    pub nar_bytes: u64,
+    pub closure_bytes: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Totals {
+    pub strategy: String,
+    /// Own NAR sizes of deps, build, clippy, test and doc.
+    pub chain_store_bytes: u64,
+    /// Seconds to inherit in build, clippy, test and doc.
+    pub inherit_seconds: f64,
+    /// Seconds to inherit and to install, over every derivation of the
+    /// chain: what the strategy costs on top of cargo.
+    pub overhead_seconds: f64,
+    /// The most one derivation (forced included) spent inheriting and installing.
+    pub worst_overhead_seconds: f64,
+    pub complete: bool,
+}
+
+impl Cell {
+    pub fn overhead_seconds(&self) -> f64 {
+        self.inherit_seconds + self.install_seconds
+    }
+}
+
+/// Each strategy's totals over its chain.
+pub fn totals(cells: &Cells) -> Vec<Totals> {
+    STRATEGIES
+        .iter()
+        .filter_map(|(key, _)| {
+            let chain = cells.get(*key)?;
+            let of = |names: &[&str], f: &dyn Fn(&Cell) -> f64| -> f64 {
+                names
+                    .iter()
+                    .filter_map(|n| chain.get(*n))
+                    .map(f)
+                    .fold(0.0, |a, b| a + b)
+            };
+            Some(Totals {
+                strategy: key.to_string(),
+                chain_store_bytes: of(&CHAIN, &|c| c.nar_bytes as f64) as u64,
+                inherit_seconds: of(&INHERITING, &|c| c.inherit_seconds),
+                overhead_seconds: of(&CHAIN, &Cell::overhead_seconds),
+                worst_overhead_seconds: chain
+                    .values()
+                    .filter(|c| c.error.is_none())
+                    .map(Cell::overhead_seconds)
+                    .fold(0.0, f64::max),
+                complete: CHAIN
+                    .iter()
+                    .all(|n| chain.get(*n).is_some_and(|c| c.error.is_none())),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,98 @@
+//! The goals a run is held to, each in its own words, with the figure that
+//! decides it and whether it was met.
+
+use serde::Serialize;
+
+use crate::figures::{Cell, Cells, Totals};
+use crate::render::outcome;
+
+/// One goal: what it asks, the figures that decide it, and the verdict.
+#[derive(Serialize)]
+pub struct Goal {
+    pub goal: String,
+    pub figures: String,
+    pub met: bool,
+}
+
+/// Every goal the figures of a run can decide.
+pub fn goals(cells: &Cells, totals: &[Totals]) -> Vec<Goal> {
+    let total = |s: &str| totals.iter().find(|t| t.strategy == s);
+    let cell = |s: &str, d: &str| cells.get(s).and_then(|c| c.get(d));
+    let mut goals = Vec::new();
+    if let (Some(crane), Some(ours)) = (total("crane-zstd"), total("layered")) {
+        goals.extend(layered_against_crane(crane, ours));
+        if let (Some(crane_deps), Some(our_deps)) =
+            (cell("crane-zstd", "deps"), cell("layered", "deps"))
+        {
+            let pack = our_deps.install_seconds / crane_deps.install_seconds.max(0.001);
+            goals.push(Goal {
+                goal: "the layered deps install at most 3x crane's tar piped into zstd".into(),
+                figures: format!("{pack:.1}x"),
+                met: pack <= 3.0,
+            });
+        }
+    }
+    if let Some(crane) = total("crane-zstd") {
+        for (strategy, bound) in [("symlink", 0.3), ("layered", 0.5)] {
+            if let Some(ours) = total(strategy) {
+                goals.push(overhead(strategy, bound, crane, ours));
+            }
+        }
+    }
+    if let Some(ours) = total("symlink") {
+        goals.push(Goal {
+            goal: "cargo-inherit symlink: inherit + install under 1 s in every derivation".into(),
+            figures: format!("at most {:.2} s", ours.worst_overhead_seconds),
+            met: ours.worst_overhead_seconds < 1.0,
+        });
+    }
+    if let (Some(crane), Some(ours)) = (cell("crane-symlink", "forced"), cell("symlink", "forced"))
+    {
+        goals.push(forced(crane, ours));
+    }
+    goals
+}
+
+/// Bytes and inherit speed of the layered chain against crane use-zstd's.
+fn layered_against_crane(crane: &Totals, ours: &Totals) -> [Goal; 4] {
+    let bytes = ours.chain_store_bytes as f64 / crane.chain_store_bytes.max(1) as f64;
+    let speed = crane.inherit_seconds / ours.inherit_seconds.max(0.001);
+    let inherits = |bound: f64| Goal {
+        goal: format!(
+            "layered inherits at least {bound}x faster than crane use-zstd, build to doc"
+        ),
+        figures: format!("{speed:.1}x"),
+        met: speed >= bound,
+    };
+    let stores = |bound: f64| Goal {
+        goal: format!("the layered chain stores at most {bound}x crane use-zstd's bytes"),
+        figures: format!("{bytes:.2}x"),
+        met: bytes <= bound,
+    };
+    [stores(0.6), stores(0.5), inherits(1.7), inherits(3.0)]
+}
+
+/// A strategy's inherit + install over the chain against crane use-zstd's.
+fn overhead(strategy: &str, bound: f64, crane: &Totals, ours: &Totals) -> Goal {
+    let ratio = ours.overhead_seconds / crane.overhead_seconds.max(0.001);
+    Goal {
+        goal: format!(
+            "cargo-inherit {strategy}: inherit + install over the chain at most {bound}x crane use-zstd's"
+        ),
+        figures: format!(
+            "{:.2} s against {:.2} s, {ratio:.2}x",
+            ours.overhead_seconds, crane.overhead_seconds
+        ),
+        met: ratio <= bound,
+    }
+}
+
+/// The build with CC changed since the deps: ours must succeed where crane's symlink mode fails.
+fn forced(crane: &Cell, ours: &Cell) -> Goal {
+    Goal {
+        goal: "a forced rebuild succeeds with cargo-inherit symlink where crane use-symlink fails"
+            .into(),
+        figures: format!("ours {}, crane's {}", outcome(ours), outcome(crane)),
+        met: ours.error.is_none() && crane.error.is_some(),
+    }
+}

@@ -1,0 +1,70 @@
+//! Reading the JSON lines benches/chain.sh writes, one per derivation.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+
+use serde::Deserialize;
+
+use crate::figures::{Cell, Cells};
+
+#[derive(Deserialize)]
+struct Line {
+    strategy: String,
+    derivation: String,
+    report: Option<Report>,
+    path_info: Option<Vec<PathInfo>>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    inherit_seconds: f64,
+    cargo_seconds: f64,
+    install_seconds: f64,
+    rebuilt: Option<Rebuilt>,
+}
+
+#[derive(Deserialize)]
+struct Rebuilt {
+    units: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PathInfo {
+    nar_size: u64,
+    closure_size: u64,
+}
+
+/// The cells of every strategy and derivation the lines hold.
+pub fn read_cells(text: &str) -> Result<Cells, Box<dyn Error>> {
+    let mut cells: Cells = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let line: Line = serde_json::from_str(line)?;
+        // A derivation's outputs: its bytes are theirs together; its
+        // closure is at least the largest of theirs.
+        let outputs = line.path_info.as_deref().unwrap_or_default();
+        let nar_bytes = outputs.iter().map(|i| i.nar_size).sum();
+        let closure_bytes = outputs.iter().map(|i| i.closure_size).max().unwrap_or(0);
+        let cell = match &line.report {
+            Some(r) => Cell {
+                inherit_seconds: r.inherit_seconds,
+                cargo_seconds: r.cargo_seconds,
+                install_seconds: r.install_seconds,
+                units_rebuilt: r.rebuilt.as_ref().map_or(0, |r| r.units),
+                nar_bytes,
+                closure_bytes,
+                error: None,
+            },
+            None => Cell {
+                error: Some(line.error.unwrap_or_else(|| "failed".into())),
+                ..Cell::default()
+            },
+        };
+        cells
+            .entry(line.strategy)
+            .or_default()
+            .insert(line.derivation, cell);
+    }
+    Ok(cells)
+}
