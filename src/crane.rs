@@ -12,7 +12,7 @@ use walkdir::WalkDir;
 use crate::cargo::left_out::{LeftOut, Recorded};
 use crate::error::{Error, IoContext, Result};
 use crate::tree::fs::{settle_dir, MTIME};
-use crate::tree::scan::CARGO_LOCK;
+use crate::tree::scan::is_transient;
 use crate::tree::staging::stage;
 
 pub const ARCHIVE: &str = "target.tar.zst";
@@ -97,8 +97,8 @@ fn extract(archive: &Path, root: &Path, left_out: &LeftOut) -> Result<usize> {
         let Some(rel) = strip_target(&entry.path().at(archive)?, archive)? else {
             continue;
         };
-        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == CARGO_LOCK || name == PREVIOUS_LINK || left_out.contains(&rel.to_string_lossy())
+        let name = rel.file_name().unwrap_or_default();
+        if is_transient(name) || name == PREVIOUS_LINK || left_out.contains(&rel.to_string_lossy())
         {
             continue;
         }

@@ -155,6 +155,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         settings,
         skeleton: None,
         workspace: None,
+        sources: None,
         prune_unused: None,
     })
     .unwrap();

@@ -21,21 +21,32 @@ pub struct MemberSource {
     pub units: Vec<String>,
 }
 
-/// Every member of the workspace at `workspace`, its sources hashed, and
-/// its unit directories among `dirs` of the target tree.
-pub fn record<'a>(
-    workspace: &Path,
-    dirs: impl Iterator<Item = &'a str> + Clone,
-) -> Result<Vec<MemberSource>> {
+/// Every member of the workspace at `workspace` with its sources hashed
+/// (units not yet known): what a build records before cargo runs, since
+/// builders leave files in the sources (crane's build log) that are none.
+pub fn sources(workspace: &Path) -> Result<Vec<MemberSource>> {
     members(workspace)?
         .into_iter()
         .map(|(package, dir)| {
-            let units = units::units_of(dirs.clone(), &BTreeSet::from([package.clone()]));
             Ok(MemberSource {
                 hash: hash_sources(&dir)?,
                 package,
-                units,
+                units: Vec::new(),
             })
+        })
+        .collect()
+}
+
+/// The members' `sources` with their unit directories among `dirs` of the
+/// target tree.
+pub fn with_units<'a>(
+    sources: Vec<MemberSource>,
+    dirs: impl Iterator<Item = &'a str> + Clone,
+) -> Vec<MemberSource> {
+    (sources.into_iter())
+        .map(|member| MemberSource {
+            units: units::units_of(dirs.clone(), &BTreeSet::from([member.package.clone()])),
+            ..member
         })
         .collect()
 }
@@ -55,6 +66,12 @@ pub fn stale_units(recorded: &[MemberSource], workspace: &Path) -> Result<Vec<St
         }
     }
     Ok(stale)
+}
+
+/// Members' sources written by `sources` to `file`.
+pub fn read_sources(file: &Path) -> Result<Vec<MemberSource>> {
+    let read = crate::tree::fs::read_json(file, "a record of members' sources")?;
+    read.ok_or_else(|| Error::bad_input(file, "no such record of members' sources"))
 }
 
 /// The names of the workspace's members.

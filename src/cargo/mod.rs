@@ -2,6 +2,7 @@
 
 pub mod built;
 pub mod classify;
+pub mod dep_info;
 pub mod left_out;
 pub mod members;
 pub mod prune;

@@ -85,6 +85,10 @@ pub struct Pack {
     /// hashed, so an unpack next to edited sources rebuilds that member.
     #[arg(long)]
     workspace: Option<PathBuf>,
+    /// The members' sources as `cargo-inherit sources` recorded them before
+    /// the build (builders leave files in the sources that are none).
+    #[arg(long, value_name = "FILE")]
+    sources: Option<PathBuf>,
     /// cargo's `--message-format=json` output of the runs that built the
     /// tree: units of packages other than the workspace's that they did not
     /// use are left out (a target built on another lockfile's keeps the
@@ -112,6 +116,7 @@ impl Pack {
             },
             skeleton: self.skeleton,
             workspace: self.workspace,
+            sources: self.sources,
             prune_unused: self.prune_unused,
         }
     }
@@ -150,8 +155,8 @@ pub enum Command {
     /// reads), as `explain -- CARGO_ARGS` shows cargo's stderr.
     #[command(hide = true)]
     FilterLog,
-    /// Print the JSON report of a Nix derivation (what the hooks write to
-    /// $out/cargo-inherit-report.json).
+    /// Print the JSON report of a Nix derivation with its seconds (for the
+    /// build log), and write it without them to --out.
     #[command(hide = true)]
     Report(Report),
     /// Append cargo's stdout (stdin) to LOG, and print on stderr what is
@@ -168,6 +173,15 @@ pub enum Command {
     BuildDir {
         #[arg(long, default_value = ".")]
         workspace: PathBuf,
+    },
+    /// Write the workspace members' source hashes to OUT, for `pack
+    /// --sources` after the build.
+    #[command(hide = true)]
+    Sources {
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
@@ -222,6 +236,10 @@ pub struct Explain {
     pub deny: bool,
     #[arg(last = true)]
     pub cargo_args: Vec<OsString>,
+    /// The build reads vendored crates through fixed links (the Nix hooks'
+    /// cargoInheritStableVendor), not at their store path.
+    #[arg(long, hide = true)]
+    pub fixed_vendor: bool,
     /// Print the CARGO_LOG setting whose log explain reads, and nothing else
     /// (for scripts that run cargo themselves, as the Nix hooks do).
     #[arg(long, hide = true, exclusive = true)]
@@ -247,6 +265,17 @@ pub struct Report {
     /// cargo's stdout (JSON messages and test output), if cargo ran.
     #[arg(long)]
     pub cargo_log: PathBuf,
+    /// Where to write the report without seconds (beside the layer).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl Explain {
+    pub fn context(&self) -> crate::explain::Context {
+        crate::explain::Context {
+            fixed_vendor: self.fixed_vendor,
+        }
+    }
 }
 
 impl Report {

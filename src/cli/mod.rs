@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cargo::{rebuilt, skeleton, stdout, workspace};
+use crate::cargo::{members, rebuilt, skeleton, stdout, workspace};
 use crate::error::Result;
 use crate::layer::{export, inspect};
+use crate::tree::fs::write_json;
 use crate::{explain, report, strategy};
 use args::{Cli, Command};
 
@@ -82,13 +83,18 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         }
         Command::Explain(e) if e.print_cargo_log => println!("{}", explain::CARGO_LOG.1),
         Command::Explain(e) => {
-            let explained = explain::explain(&e.workspace, e.log.as_deref(), e.cargo_args)?;
+            let context = e.context();
+            let explained =
+                explain::explain(&e.workspace, e.log.as_deref(), e.cargo_args, &context)?;
             print_report(&explained.explanation, e.json, true);
             explained.verdict(e.deny)?;
         }
         Command::Report(r) => {
-            let report = report::report(&r.name, r.seconds(), &r.layer, &r.rebuilt, &r.cargo_log)?;
-            println!("{}", report.to_json());
+            let report = report::report(&r.name, &r.layer, &r.rebuilt, &r.cargo_log)?;
+            if let Some(out) = &r.out {
+                report::write(&report, out)?;
+            }
+            println!("{}", report.timed(&r.seconds()));
         }
         Command::SplitStdout { log } => stdout::split_into(&log)?,
         Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
@@ -98,6 +104,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             }
         }
         Command::Inspect { layer, json } => print_report(&inspect::inspect(&layer)?, json, true),
+        Command::Sources { workspace, out } => write_json(&out, &members::sources(&workspace)?)?,
     }
     Ok(())
 }

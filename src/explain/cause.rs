@@ -17,6 +17,14 @@ pub enum Setting {
     SourcePath,
 }
 
+/// What is known of the build being explained, beside cargo's log.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    /// The build reads vendored crates through cargo-inherit's fixed links
+    /// (`$NIX_BUILD_TOP/vendor`), not at the vendor directory's store path.
+    pub fixed_vendor: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "cause", rename_all = "kebab-case")]
 pub enum Cause {
@@ -154,7 +162,7 @@ impl Cause {
         }
     }
 
-    pub fn hint(&self) -> String {
+    pub fn hint(&self, context: &Context) -> String {
         match self {
             Cause::SourceNewer { .. } => {
                 "sources must keep the store's mtime 1, as the inherited artifacts do: \
@@ -181,7 +189,7 @@ impl Cause {
             ),
             Cause::Settings { settings } => settings
                 .iter()
-                .map(Setting::hint)
+                .map(|s| s.hint(context))
                 .collect::<Vec<_>>()
                 .join("; "),
             Cause::NotInherited => {
@@ -214,7 +222,7 @@ impl Setting {
         }
     }
 
-    fn hint(&self) -> String {
+    fn hint(&self, context: &Context) -> String {
         match self {
             Setting::Rustc => "build every derivation of the chain with the same toolchain".into(),
             Setting::Features { .. } => "pass the same --features / --all-features / \
@@ -230,6 +238,14 @@ impl Setting {
             Setting::Config => {
                 "use the same .cargo/config.toml and CARGO_* settings in both".into()
             }
+            // The artifacts read the crates elsewhere: crane without the
+            // override reads them at their store path.
+            Setting::SourcePath if context.fixed_vendor => "this build reads the vendored \
+                 crates through cargo-inherit's fixed links, the artifacts were built reading \
+                 them at another path (crane without cargo-inherit reads them at their store \
+                 path): set cargoInheritStableVendor = \"0\" here (nix/lib: stableVendor = \
+                 false), or build the artifacts through cargo-inherit too"
+                .into(),
             Setting::SourcePath => "vendor at the same store path in both derivations \
                  (cargoVendorDir and CARGO_HOME must not move)"
                 .into(),
@@ -328,13 +344,25 @@ mod tests {
     }
 
     #[test]
+    fn a_source_path_read_through_fixed_links_names_the_setting_that_keeps_store_paths() {
+        let moved = Cause::settings(Setting::SourcePath);
+        let fixed = Context { fixed_vendor: true };
+        assert!(moved
+            .hint(&fixed)
+            .contains("cargoInheritStableVendor = \"0\""));
+        assert!(moved.hint(&Context::default()).contains("same store path"));
+    }
+
+    #[test]
     fn hints_name_the_inputs_for_toolchain_variables() {
         let cause = Cause::EnvChanged {
             name: "CMAKE_PREFIX_PATH".into(),
             old: Some("/a".into()),
             new: Some("/b".into()),
         };
-        assert!(cause.hint().contains("same nativeBuildInputs"));
+        assert!(cause
+            .hint(&Context::default())
+            .contains("same nativeBuildInputs"));
         assert!(cause.reason().contains(r#""/a" -> "/b""#));
     }
 }

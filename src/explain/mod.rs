@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
-pub use cause::Cause;
+pub use cause::{Cause, Context};
 use fingerprint::Comparison;
 pub use log::Unit;
 use log::{dirty_units, Dirty, Said};
@@ -53,7 +53,7 @@ impl Explanation {
 }
 
 /// Explains a fingerprint log of a cargo run in `workspace`.
-fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
+fn explain_log(text: &str, workspace: &Path, context: &Context) -> Result<Explanation> {
     let members = member_packages(workspace)?;
     let mut groups: BTreeMap<Cause, BTreeSet<Unit>> = BTreeMap::new();
     let mut cascaded = BTreeSet::new();
@@ -74,7 +74,7 @@ fn explain_log(text: &str, workspace: &Path) -> Result<Explanation> {
         .into_iter()
         .map(|(cause, units)| Group {
             reason: cause.reason(),
-            hint: cause.hint(),
+            hint: cause.hint(context),
             cause,
             units: units.into_iter().collect(),
         })
@@ -168,7 +168,7 @@ impl LogFilter {
             (self.held, self.in_cause) = (String::new(), true);
             return None;
         }
-        if self.in_cause && line.starts_with("    ") {
+        if self.in_cause && line.starts_with("    ") && !is_status_line(line) {
             return None;
         }
         self.in_cause = false;
@@ -182,6 +182,19 @@ impl LogFilter {
     fn finish(self) -> String {
         self.held
     }
+}
+
+/// One of cargo's status lines (`   Compiling x`, `    Finished ...`,
+/// `   Doc-tests x`): its verb right-aligned to column 12, then a space.
+/// They follow a logged cause without a blank line, indented like it.
+fn is_status_line(line: &str) -> bool {
+    let verb = line.trim_start_matches(' ');
+    let indent = line.len() - verb.len();
+    let word = verb.split(' ').next().unwrap_or("");
+    indent + word.len() == 12
+        && verb.len() > word.len()
+        && word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
 }
 
 /// (name, version) of each workspace member.
@@ -292,6 +305,7 @@ pub fn explain(
     workspace: &Path,
     log: Option<&Path>,
     mut cargo_args: Vec<OsString>,
+    context: &Context,
 ) -> Result<Explained> {
     let (text, cargo_ok) = match log {
         Some(log) => {
@@ -306,7 +320,7 @@ pub fn explain(
         }
     };
     Ok(Explained {
-        explanation: explain_log(&text, workspace)?,
+        explanation: explain_log(&text, workspace, context)?,
         cargo_ok,
         what: log.unwrap_or(workspace).to_path_buf(),
     })
@@ -364,9 +378,34 @@ mod tests {
                 file: "/usr/include/stdio.h".into()
             }
         );
-        assert!(run.hint().contains("the same file"), "{}", run.hint());
+        let hint = run.hint(&Context::default());
+        assert!(hint.contains("the same file"), "{hint}");
         let lib = cause_of(&unit("x", "lib"), Said::Dirty(reason.into()));
         assert!(matches!(lib, Cause::SourceNewer { .. }), "{lib:?}");
+    }
+
+    #[test]
+    fn status_lines_right_after_a_logged_cause_are_kept() {
+        // What a build with an inherited target logs for a member never
+        // built before (the fingerprint error's cause), then cargo's status.
+        let stderr = "   0.04s  INFO prepare_target{force=false package_id=zs v0.1.0 (/build/source) target=\"zs\"}: cargo::core::compiler::fingerprint:     err: failed to read `/t/zs-1/bin-zs`\n\
+            \n\
+            Caused by:\n    No such file or directory (os error 2)\n\
+            \x20   Checking zs v0.1.0 (/build/source)\n\
+            \x20   Finished `release` profile [optimized] target(s) in 0.11s\n\
+            \x20    Running unittests src/main.rs\n\
+            \x20  Doc-tests zs\n";
+        assert_eq!(
+            without_fingerprint_log(stderr),
+            "    Checking zs v0.1.0 (/build/source)\n\
+             \x20   Finished `release` profile [optimized] target(s) in 0.11s\n\
+             \x20    Running unittests src/main.rs\n\
+             \x20  Doc-tests zs\n"
+        );
+        assert!(!is_status_line(
+            "    No such file or directory (os error 2)"
+        ));
+        assert!(!is_status_line("    0: failed to read `x`"));
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct PackOptions {
     pub skeleton: Option<PathBuf>,
     /// The workspace the tree was built from: its members' sources are recorded.
     pub workspace: Option<PathBuf>,
+    /// Those sources as `cargo-inherit sources` recorded them before the build.
+    pub sources: Option<PathBuf>,
     /// cargo's JSON messages of the runs that built the tree: units they did
     /// not use are left out (see `prune`).
     pub prune_unused: Option<PathBuf>,
@@ -49,6 +51,7 @@ impl PackOptions {
             skeleton: self.skeleton.as_deref(),
             workspace: self.workspace.as_deref(),
             prune_unused: self.prune_unused.as_deref(),
+            sources: self.sources.as_deref(),
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn pack_plain(build: &Build<'_>, out: &Path, parents: &[PathBuf]) -> Result<
     if let Some(seconds) = built.mtime {
         write_json(&out.join(MTIME_FILE), &seconds)?;
     }
-    if build.workspace.is_some() {
+    if build.workspace.is_some() || build.sources.is_some() {
         write_json(&out.join(SOURCES_FILE), &built.sources)?;
     }
     let target = out.join(PLAIN_TREE);

@@ -8,8 +8,16 @@ use walkdir::WalkDir;
 
 use crate::error::{Error, IoContext, Result};
 
-/// Cargo's build lock; a stale or read-only one blocks every later build.
-pub const CARGO_LOCK: &str = ".cargo-lock";
+/// Whether a file of a target directory is one no layer or tree keeps:
+/// cargo's locks (`.cargo-lock`, and since cargo 1.96 `.cargo-build-lock`
+/// and `.cargo-artifact-lock`: a stale or read-only one blocks every later
+/// build) and its cache of rustc's answers (`.rustc_info.json`, whose
+/// entries come in another order in every build: a layer holding it would
+/// never come out the same twice, and cargo asks rustc again without it).
+pub fn is_transient(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name == b".rustc_info.json" || (name.starts_with(b".cargo") && name.ends_with(b"lock"))
+}
 
 #[derive(Debug)]
 pub struct Node {
@@ -52,7 +60,7 @@ impl Inode {
 }
 
 /// Every entry below `root` in manifest order (see `manifest::path_order`),
-/// without `.cargo-lock` files.
+/// without transient files (see `is_transient`).
 pub fn scan(root: &Path) -> Result<Vec<Node>> {
     let meta = std::fs::metadata(root).at(root)?;
     if !meta.is_dir() {
@@ -68,7 +76,7 @@ pub fn scan(root: &Path) -> Result<Vec<Node>> {
             let path = e.path().unwrap_or(root).to_path_buf();
             Error::io(path, e.into())
         })?;
-        if item.file_name() == CARGO_LOCK {
+        if is_transient(item.file_name()) {
             continue;
         }
         nodes.push(node(root, item.path())?);
@@ -121,4 +129,25 @@ fn node(root: &Path, abs: &Path) -> Result<Node> {
 fn utf8<'a>(abs: &Path, text: &'a std::ffi::OsStr) -> Result<&'a str> {
     text.to_str()
         .ok_or_else(|| Error::bad_input(abs, "name or link target is not valid UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn cargo_locks_and_rustc_answers_are_transient_nothing_else() {
+        for name in [
+            ".cargo-lock",
+            ".cargo-build-lock",
+            ".cargo-artifact-lock",
+            ".rustc_info.json",
+        ] {
+            assert!(is_transient(OsStr::new(name)), "{name}");
+        }
+        for name in ["Cargo.lock", "CACHEDIR.TAG", "lib-x", ".cargo", "x.lock"] {
+            assert!(!is_transient(OsStr::new(name)), "{name}");
+        }
+    }
 }
