@@ -1,18 +1,26 @@
 # nixpkgs / crane entry point: cargo-inherit built with rustPlatform, the
-# hooks of hooks/ wrapped by makeSetupHook, and an override set that
-# swaps crane's artifact inherit/install hooks for cargo-inherit's.
+# hooks of hooks/ wrapped by makeSetupHook, and crane's scope with its
+# mkCargoDerivation overridden.
 #
 #   cargoInherit = pkgs.callPackage ./nix/lib/crane.nix { };
 #   craneLib' = cargoInherit.overrideCrane craneLib { strategy = "layered"; };
 #   deps = craneLib'.buildDepsOnly { inherit src; };
 #   bin = craneLib'.buildPackage { inherit src; cargoArtifacts = deps; };
 #   clippy = craneLib'.cargoClippy { inherit src; cargoArtifacts = bin; };
+#
+# Every crane builder (buildDepsOnly, buildPackage, cargoClippy, cargoTest,
+# cargoDoc, cargoDocTest, cargoNextest, cargoLlvmCov, ... and any added
+# later) makes its derivation with the mkCargoDerivation of crane's scope
+# (crane's lib/default.nix callPackages each with the scope), so
+# overriding that one function there covers them all; and since
+# overrideToolchain, overrideScope and craneLib.craneLib are that scope
+# again, they keep the override.
 { lib, makeSetupHook, rustPlatform }:
 let
   cargoInherit = rustPlatform.buildRustPackage {
     pname = "cargo-inherit";
     version = "0.1.0";
-    src = lib.cleanSource ../..;
+    src = import ./tool-source.nix;
     cargoLock.lockFile = ../../Cargo.lock;
     # The test suite needs crates.io and a Nix daemon.
     doCheck = false;
@@ -23,15 +31,31 @@ let
     substitutions = { hooks = ./hooks; inherit cargoInherit; };
   } ./setup-hook.sh;
 
-  # Arguments for any crane builder: crane neither inherits nor installs
-  # artifacts; the hook lays out cargoArtifacts' layer and packs a new one.
+  artifactsOf = import ./artifacts-of.nix;
+
+  # What crane's mkCargoDerivation gets instead of a builder's arguments:
+  # crane neither inherits nor installs artifacts, the hook lays out the
+  # inherited layer and packs a new one, where crane would have installed
+  # its own (crane's mkCargoDerivation.nix: `doInstallCargoArtifacts or
+  # true`; buildPackage and cargoDoc default it to false, buildDepsOnly
+  # sets it true) and in a package's `layer` output.
   craneArgs = { strategy ? "layered" }: args:
+    let
+      installs = args.doInstallCargoArtifacts or true;
+      layerOutput = builtins.elem "layer" (args.outputs or [ "out" ]);
+    in
     builtins.removeAttrs args [ "cargoArtifacts" ] // {
       cargoArtifacts = null;
       doInstallCargoArtifacts = false;
-      cargoInheritStrategy = strategy;
-      cargoInheritArtifacts = artifactsOf (args.cargoArtifacts or null);
+      cargoInheritStrategy = args.cargoInheritStrategy or strategy;
+      cargoInheritArtifacts = args.cargoInheritArtifacts or (artifactsOf (args.cargoArtifacts or null));
+      cargoInheritPackLayer = if installs || layerOutput then "1" else "0";
       nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ hook ];
+    } // lib.optionalAttrs ((args.installPhase or null) == "prepareAndInstallCargoArtifactsDir") {
+      # buildPackage without cargoArtifacts makes its own deps with this
+      # install phase (crane's buildPackage.nix), which installs crane's
+      # archive and runs no postInstall hook: the hook's install instead.
+      installPhase = "cargoInheritStdenvInstall";
     };
 
   # A package's layer goes to an output of its own (the hooks pack into
@@ -40,21 +64,18 @@ let
     let outputs = args.outputs or [ "out" ];
     in args // { outputs = outputs ++ (if builtins.elem "layer" outputs then [ ] else [ "layer" ]); };
 
-  artifactsOf = import ./artifacts-of.nix;
+  # crane's buildDepsOnly sets cargoArtifacts = null (buildDepsOnly.nix):
+  # deps built on earlier deps hand theirs to the hook under its own name.
+  withInheritedDeps = args:
+    args // lib.optionalAttrs (args ? cargoArtifacts) { cargoInheritArtifacts = artifactsOf args.cargoArtifacts; };
 in
 {
   inherit cargoInherit hook craneArgs;
 
   overrideCrane = craneLib: { strategy ? "layered" }:
-    let wrap = builder: args: builder (craneArgs { inherit strategy; } args);
-    in craneLib // {
-      buildDepsOnly = wrap craneLib.buildDepsOnly;
-      buildPackage = args: wrap craneLib.buildPackage (withLayerOutput args);
-      cargoBuild = wrap craneLib.cargoBuild;
-      cargoClippy = wrap craneLib.cargoClippy;
-      cargoTest = wrap craneLib.cargoTest;
-      cargoDoc = wrap craneLib.cargoDoc;
-      cargoNextest = wrap craneLib.cargoNextest;
-      mkCargoDerivation = wrap craneLib.mkCargoDerivation;
-    };
+    craneLib.overrideScope (_final: prev: {
+      mkCargoDerivation = args: prev.mkCargoDerivation (craneArgs { inherit strategy; } args);
+      buildDepsOnly = args: prev.buildDepsOnly (withInheritedDeps args);
+      buildPackage = args: prev.buildPackage (withLayerOutput args);
+    });
 }

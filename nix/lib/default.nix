@@ -15,12 +15,7 @@
 let
   PATH = "${toolchain}/bin:${hostPath}";
 
-  # Build outputs and version control: never part of a source.
-  ignoredNames = [ "target" "result" ".git" ];
-  # A filter's path, relative to the root of the tree it filters.
-  relativeTo = root: path: builtins.substring (builtins.stringLength (toString root) + 1) 1000000 (toString path);
-  # rel is dir or lies below it.
-  under = dir: rel: rel == dir || builtins.substring 0 (builtins.stringLength dir + 1) rel == "${dir}/";
+  inherit (import ./paths.nix) ignoredNames relativeTo under;
 
   # A source tree without build outputs, copied into the store.
   cleanSource = name: src:
@@ -43,12 +38,7 @@ let
       args = [ ./build-cargo-inherit.sh ];
       # Only what it sources: an edit to another hook keeps the tool.
       cargoInheritVendorHooks = ./hooks/vendor.sh;
-      src = builtins.path {
-        name = "cargo-inherit-source";
-        path = ../..;
-        filter = path: type:
-          builtins.any (dir: under dir (relativeTo ../.. path)) [ "Cargo.toml" "Cargo.lock" "src" "rustc-wrapper" ];
-      };
+      src = import ./tool-source.nix;
       cargoVendorDir =
         if cargoInheritVendor != null then cargoInheritVendor else vendorCargoLock ../../Cargo.lock;
     };
