@@ -61,7 +61,7 @@ for event in a b c; do
     echo ">> $event $how" >&2
     out=$(nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches/bump.nix" "${args[@]}" -A "$how")
     layer=$(nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches/bump.nix" "${args[@]}" -A "$how.layer")
-    python3 - "$event" "$how" "$out/cargo-inherit-report.json" <("$ci" inspect --json "$layer/layer") \
+    python3 - "$event" "$how" <(report_of "$out") <("$ci" inspect --json "$layer/layer") \
       "$(expected "$dir" "${changed[@]}" | paste -sd,)" "${changed[*]}" >> "$lines" <<'PY'
 import json, sys
 event, how, report, inspect, expected, changed = sys.argv[1:]

@@ -29,6 +29,8 @@ args=(--arg src "$src" --arg vendor "$(vendor_of "$src")" --arg cargoInheritVend
   --argstr pname "$workload" --argstr stamp "$(date +%s)")
 # shellcheck source=../nix/sandbox.sh
 source "$root/nix/sandbox.sh"
+# shellcheck source=../nix/json.sh
+source "$root/nix/json.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches/chain.nix" "${args[@]}" "$@"; }
 # Every output of the derivation that built $1 (ours keep the layer apart from out).
 nar_info() {
@@ -45,7 +47,7 @@ for strategy in crane-zstd crane-symlink layered symlink; do
     echo ">> $strategy $attr" >&2
     if out=$(nix_build --argstr strategy "$strategy" -A "$attr" 2> "$work/log"); then
       printf '{"strategy":"%s","derivation":"%s","out":"%s","report":%s,"path_info":%s}\n' \
-        "$strategy" "$attr" "$out" "$(cat "$out/cargo-inherit-report.json")" "$(nar_info "$out")" >> "$lines"
+        "$strategy" "$attr" "$out" "$(report_of "$out")" "$(nar_info "$out")" >> "$lines"
     else
       error=$(grep -m1 -e 'is not writeable' -e 'error:' "$work/log" | cut -c1-300 || true)
       python3 -c 'import json, sys; print(json.dumps({"strategy": sys.argv[1], "derivation": sys.argv[2], "error": sys.argv[3]}))' \

@@ -9,3 +9,10 @@ for key in sys.argv[2].split("."):
 print(",".join(json.dumps(v) for v in value) if isinstance(value, list) else value)
 PY
 }
+
+# report_of OUT: the report the derivation that built OUT printed into its
+# build log, timings included (outputs hold it without them, beside the
+# layer): one line of JSON. Host-side scripts only.
+report_of() {
+  nix-store --read-log "$1" 2> /dev/null | sed -n 's/^cargo-inherit: report //p' | tail -1
+}

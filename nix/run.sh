@@ -61,13 +61,15 @@ nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
 
 args=(--arg src "$workspace" --arg vendor "$(vendor_in_store "$workspace")" --arg cargoInheritVendor "$(vendor_in_store "$root")"
   --argstr strategy "$strategy" --argstr pname "$(basename "$workspace")")
+work_report="$(mktemp)"
+trap 'rm -f "$work_report"' EXIT
 printf '%-30s %8s %8s %8s %12s  %s\n' derivation inherit cargo install "stored bytes" "units rebuilt"
 for attr in "${attrs[@]}"; do
   # The package (out) and its layer, an output of its own: one evaluation.
   built=$(nix_build "$root/nix/tests/pipeline.nix" -A "$attr" -A "$attr.layer" "${args[@]}")
   out=$(sed -n 1p <<< "$built") layer=$(sed -n 2p <<< "$built")
-  report="$out/cargo-inherit-report.json"
-  field() { json_at "$report" "$1"; }
+  report_of "$out" > "$work_report"
+  field() { json_at "$work_report" "$1"; }
   units=$(field rebuilt.units)
   printf '%-30s %8s %8s %8s %12s  %s\n' "$(basename "$out" | cut -d- -f2-)" "$(field inherit_seconds)" \
     "$(field cargo_seconds)" "$(field install_seconds)" "$(field stored_bytes)" "$units"

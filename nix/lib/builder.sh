@@ -5,6 +5,7 @@ source "$cargoInheritHooks/all.sh"
 cargoInheritConfigureVendor
 cargoInheritConfigure
 cargoInheritPrepareSource
+cargoInheritRecordSources
 cargoInheritInherit
 cargoInheritRunCargo
 cargoInheritInstall

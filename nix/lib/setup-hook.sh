@@ -7,6 +7,7 @@ export cargoInherit=@cargoInherit@
 
 cargoInheritStdenvInherit() {
   cargoInheritConfigure
+  cargoInheritRecordSources
   cargoInheritInherit
   cargoInheritWatchCargo
 }

@@ -14,7 +14,7 @@
 #                                package's build script at one dummy file, as
 #                                crane's mkDummySrc does, so that the real build
 #                                differs from it whatever the mtimes say
-# Writes $out/cargo-inherit-report.json as cargo-inherit's hooks do.
+# Prints its report into the build log as cargo-inherit's hooks do.
 set -euo pipefail
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -127,7 +127,6 @@ if [ "${installBins:-0}" = 1 ]; then
   find "target/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -exec cp {} "$out/bin/" \;
 fi
 installCargoArtifacts
-printf '{"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"rebuilt":%s}\n' \
-  "$name" "$inherit_seconds" "$cargo_seconds" "$(since "$start")" "$(cat "$NIX_BUILD_TOP/rebuilt.json")" \
-  > "$out/cargo-inherit-report.json"
+printf 'cargo-inherit: report {"name":"%s","inherit_seconds":%s,"cargo_seconds":%s,"install_seconds":%s,"rebuilt":%s}\n' \
+  "$name" "$inherit_seconds" "$cargo_seconds" "$(since "$start")" "$(cat "$NIX_BUILD_TOP/rebuilt.json")" >&2
 cp "$NIX_BUILD_TOP/rebuilt.json" "$out/rebuilt.json"

@@ -16,6 +16,7 @@ source "$root/nix/sandbox.sh"
 # shellcheck source=../json.sh
 source "$root/nix/json.sh"
 nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$@"; }
+vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
 
 cargo build -q --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
 ci="$root/target/debug/cargo-inherit"
@@ -29,8 +30,8 @@ stored() { # LAYER_OUTPUT
   done
   echo "$total"
 }
-deps_of() { json_at "$1/cargo-inherit-report.json" rebuilt.dependencies; }
-members_of() { json_at "$1/cargo-inherit-report.json" rebuilt.members; }
+deps_of() { json_at <(report_of "$1") rebuilt.dependencies; }
+members_of() { json_at <(report_of "$1") rebuilt.members; }
 # The dependencies a derivation compiled, one a line, sorted.
 compiled() { deps_of "$1" | tr ',' '\n' | tr -d '"' | grep -v '^$' | sort || true; }
 # How many dep-info files below DIR name TEXT (a vendored crate's
@@ -57,7 +58,13 @@ check_chain() { # FIXTURE STRATEGY: the outputs are in $work/outputs
       else fail "$name $attr layer stores $bytes bytes, more than $limit (deps: $deps_bytes)"; fi
     done
   fi
-  # The package is the package: no layer, no vendored sources, no chain.
+  # The package is the package: no layer, no vendored sources, no chain,
+  # no report (it sits beside the layer, without timings).
+  local held; held=$(ls -A "${outs[build]}" | tr '\n' ' ')
+  if [[ "$held" =~ ^(bin |lib )+$ ]] && [ -f "${outs[build.layer]}/cargo-inherit-report.json" ] \
+    && ! grep -q seconds "${outs[build.layer]}/cargo-inherit-report.json"; then
+    pass "$name package holds ${held% } only, its report is beside the layer without timings"
+  else fail "$name package holds: $held; layer output: $(ls "${outs[build.layer]}" | tr '\n' ' ')"; fi
   local closure; closure=$(nix-store -qR "${outs[build]}")
   if [ "$closure" = "${outs[build]}" ]; then pass "$name package's closure is itself ($(du -sh "$closure" | cut -f1))"
   else fail "$name package's closure: $(echo "$closure" | tr '\n' ' ')"; fi
@@ -77,11 +84,12 @@ check_config_patch() { # STRATEGY
   else fail "$name installed no libraries: $(ls "${outs[build]}")"; fi
   local log; log=$(nix-store --read-log "${outs[test]}")
   if [[ "$log" == *"test result: ok. 1 passed"* ]] \
-    && [ "$(json_at "${outs[test]}/cargo-inherit-report.json" tests.passed)" = 1 ]; then
+    && [ "$(json_at "${outs[test.layer]}/cargo-inherit-report.json" tests.passed)" = 1 ]; then
     pass "$name test output is in the build log, and the report counts 1 passed"
-  else fail "$name test output: $(cat "${outs[test]}/cargo-inherit-report.json")"; fi
+  else fail "$name test output: $(cat "${outs[test.layer]}/cargo-inherit-report.json")"; fi
 }
 
+declare -A layered   # FIXTURE/ATTR -> output, of the layered chains
 for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header build-dir}; do
   for strategy in layered symlink; do
     : > "$work/outputs"
@@ -89,12 +97,39 @@ for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys sy
       pass "$fixture/$strategy chain built, no dependency compiled after deps"
       check_chain "$fixture" "$strategy"
       if [ "$fixture" = config-patch ]; then check_config_patch "$strategy"; fi
+      if [ "$strategy" = layered ]; then
+        while IFS='=' read -r attr out; do layered["$fixture/$attr"]=$out; done < "$work/outputs"
+      fi
     else
       tail -40 "$work/log"
       fail "$fixture/$strategy chain"
     fi
   done
 done
+
+# Outputs are the same in every build (nix-build --check builds again and
+# compares): the package and clippy of the basic chain, layers included.
+reproduced() { # OUTPUT
+  nix-build --no-out-link --quiet --check "${nix_sandbox[@]}" "$(nix-store -q --deriver "$1")" > "$work/log" 2>&1
+}
+for attr in build clippy; do
+  out="${layered[basic/$attr]:-}"
+  if [ -z "$out" ]; then fail "basic/layered $attr was not built, cannot check it is reproducible"
+  elif reproduced "$out"; then pass "basic/layered $attr builds again to the same outputs (nix-build --check)"
+  else tail -5 "$work/log"; fail "basic/layered $attr is not reproducible"; fi
+done
+# Two packages install into one profile (no file of ours at their roots).
+if [ -n "${layered[basic/build]:-}" ] && [ -n "${layered[medium/build]:-}" ] \
+  && nix-env -p "$work/profile" -i "${layered[basic/build]}" "${layered[medium/build]}" > "$work/log" 2>&1; then
+  pass "basic's and medium's packages install into one profile: $(ls "$work/profile/bin" | tr '\n' ' ')"
+else tail -5 "$work/log"; fail "two packages do not install into one profile"; fi
+# cargo-nextest runs the tests (it takes cargo's message format under its own name).
+if out=$(nix_build "$root/nix/tests/pipeline.nix" --arg src "$root/tests/fixtures/config-patch" \
+    --arg vendor "$(vendor_of "$root/tests/fixtures/config-patch")" --arg cargoInheritVendor "$(vendor_of "$root")" \
+    --argstr pname config-patch -A nextest 2> "$work/log") && nix-store --read-log "$out" | grep -q "1 test run: 1 passed" \
+  && [ -z "$(deps_of "$out")" ]; then
+  pass "nextest runs config-patch's test on its build, no dependency compiled"
+else tail -10 "$work/log"; fail "nextest on config-patch"; fi
 
 # A failing test fails its derivation, and says why in the build log.
 if "$root/nix/run.sh" "$root/tests/fixtures/failing-test" layered deps test > "$work/log" 2>&1; then
@@ -112,7 +147,6 @@ cp -r "$root/tests/fixtures/basic" "$relocked"
 remanifested="$work/remanifested"
 cp -r "$root/tests/fixtures/basic" "$remanifested"
 printf '\n[features]\nextra = []\n' >> "$remanifested/util/Cargo.toml"
-vendor_of() { "$root/nix/run.sh" --print-vendor "$1"; }
 args=(--arg src "$root/tests/fixtures/basic" --arg editedSrc "$edited" --arg relockedSrc "$relocked" --arg remanifestedSrc "$remanifested"
   --arg vendor "$(vendor_of "$root/tests/fixtures/basic")" --arg relockedVendor "$(vendor_of "$relocked")"
   --arg cargoInheritVendor "$(vendor_of "$root")" --argstr pname basic)
@@ -339,7 +373,7 @@ if crane_build=$(nix_build "$root/nix/tests/crane-mix.nix" "${mix[@]}" -A craneB
 else fail "crane on cargo-inherit's export compiled dependencies or failed"; fi
 
 # Dependencies rebuilt in spite of inherited artifacts: the log says why.
-if out=$(nix_build "$root/nix/tests/explain.nix" "${mix[@]}" -A tolerated 2> /dev/null) \
+if out=$(nix_build "$root/nix/tests/explain.nix" "${mix[@]}" -A tolerated.layer 2> /dev/null) \
   && grep -q "RUSTFLAGS differ" "$out/cargo-inherit-explain.txt"; then
   pass "explain says why dependencies rebuilt: $(head -c 200 "$out/cargo-inherit-explain.txt")"
 else fail "explain in a tolerated rebuild: $(cat "${out:-/nonexistent}/cargo-inherit-explain.txt" 2>&1)"; fi
@@ -350,8 +384,10 @@ elif grep -q "RUSTFLAGS differ" "$work/denied.log" && grep -q "dependency units 
 else tail -20 "$work/denied.log"; fail "denyDeps failed without saying why"; fi
 
 # The nixpkgs/crane entry point, evaluated against stand-ins (no nixpkgs here).
-if [ "$(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1)" = '"ok"' ]; then pass "crane.nix overrides every crane builder"
-else fail "crane.nix: $(nix-instantiate --eval "$root/nix/tests/crane-eval.nix" 2>&1 | tail -1)"; fi
+# --read-write-mode: the tool's filtered source is added to the store, to look into.
+crane_eval() { nix-instantiate --eval --read-write-mode "$root/nix/tests/crane-eval.nix" 2>&1; }
+if [ "$(crane_eval)" = '"ok"' ]; then pass "crane.nix overrides crane's mkCargoDerivation, as crane's builders use it"
+else fail "crane.nix: $(crane_eval | tail -1)"; fi
 
 # The flake: no inputs to fetch, cargo-inherit built from crates fetched by
 # its own Cargo.lock, and checks that build the basic chain.

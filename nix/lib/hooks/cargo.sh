@@ -35,6 +35,9 @@ cargoInheritRunCargo() {
   IFS=';' read -ra commands <<< "$cargoCommands"
   for command in "${commands[@]}"; do
     echo "cargo-inherit: cargo $command $cargoExtraArgs" >&2
+    # cargo's messages as JSON on stdout; cargo-nextest takes the flag under its own name.
+    local format=--message-format=json-render-diagnostics
+    case "$command" in nextest*) format=--cargo-message-format=json-render-diagnostics ;; esac
     # stdout: cargo's JSON messages go to the log; a test harness's output
     # (results, failed assertions) to the build log as well, as it comes.
     local stdout="$NIX_BUILD_TOP/cargo-stdout" splitter status=0
@@ -45,7 +48,7 @@ cargoInheritRunCargo() {
     # for `explain`, left out of the build log.
     # shellcheck disable=SC2086 # commands and extra args are word lists
     CARGO_LOG="$setting" RUST_LIB_BACKTRACE=0 \
-      cargo $command --locked --message-format=json-render-diagnostics $cargoExtraArgs 2>&1 > "$stdout" \
+      cargo $command --locked "$format" $cargoExtraArgs 2>&1 > "$stdout" \
       | tee -a "$fingerprints" | cargoInheritTool filter-log >&2 || status=$?
     wait "$splitter" || status=$?
     [ "$status" = 0 ] || return "$status"
@@ -74,10 +77,11 @@ cargoInheritCheckRebuilt() { # CARGO_JSON_LOG FINGERPRINT_LOG
 # log and the explain file (installed with the report); fails with
 # cargoInheritDenyDeps=1 when any did.
 cargoInheritExplain() { # FINGERPRINT_LOG
-  local deny=() status=0 explained
+  local flags=() status=0 explained
   explained=$(cargoInheritExplainFile)
-  if [ "$cargoInheritDenyDeps" = 1 ]; then deny=(--deny); fi
-  cargoInheritTool explain --log "$1" --workspace "$(cargoInheritSourceDir)" "${deny[@]}" \
+  if [ "$cargoInheritDenyDeps" = 1 ]; then flags+=(--deny); fi
+  if [ "$cargoInheritStableVendor" = 1 ]; then flags+=(--fixed-vendor); fi
+  cargoInheritTool explain --log "$1" --workspace "$(cargoInheritSourceDir)" "${flags[@]}" \
     > "$explained" || status=$?
   cat "$explained" >&2
   return "$status"

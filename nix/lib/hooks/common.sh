@@ -17,7 +17,7 @@
 #                           made from both; cargoInheritSkeletonKeep: paths to keep, one a line
 #   cargoInheritDenyDeps    1: fail when a dependency compiles although artifacts were inherited
 #                           (either way, `cargo-inherit explain` says why in the log and in
-#                           $out/cargo-inherit-explain.txt)
+#                           cargo-inherit-explain.txt beside the layer)
 #   cargoInheritPackLayer   0: install no layer (1: into $layer/layer, the derivation's `layer`
 #                           output, or $out/layer when it has none)
 #   cargoInheritPruneUnused 1: leave out of the layer the dependencies' units cargo's runs here
@@ -39,11 +39,13 @@
 
 # What one hook leaves for another, under $NIX_BUILD_TOP (the same path in
 # every derivation): cargo's JSON messages (rebuilt, pack --prune-unused),
-# its fingerprint log (explain), the units it rebuilt, and why.
+# its fingerprint log (explain), the units it rebuilt, and why; the members'
+# sources as they were before cargo ran (pack --sources).
 cargoInheritJsonLog() { echo "$NIX_BUILD_TOP/cargo.json"; }
 cargoInheritFingerprintLog() { echo "$NIX_BUILD_TOP/cargo-fingerprint.log"; }
 cargoInheritRebuiltFile() { echo "$NIX_BUILD_TOP/rebuilt.json"; }
 cargoInheritExplainFile() { echo "$NIX_BUILD_TOP/explain.txt"; }
+cargoInheritSourcesFile() { echo "$NIX_BUILD_TOP/sources.json"; }
 
 cargoInheritNow() { date +%s.%N; }
 cargoInheritSince() { awk -v a="$1" -v b="$(cargoInheritNow)" 'BEGIN { printf "%.2f", b - a }'; }

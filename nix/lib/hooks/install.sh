@@ -1,5 +1,8 @@
 # After cargo: the profile's binaries into $out, the target packed into a
-# layer on what was inherited, and the derivation's report.
+# layer on what was inherited, and the derivation's report: in the build
+# log with the seconds each step took, beside the layer without them.
+# Nothing else goes into $out: two packages must install into one profile,
+# and an output must be the same in every build of it (nix-build --check).
 
 # Where the layer goes: the derivation's `layer` output when it has one
 # (nix/lib's derivations), else $out (crane's).
@@ -15,6 +18,7 @@ cargoInheritPack() { # HOME
     common+=(--skeleton "$(cargoInheritSourceDir)")
   else
     common+=(--workspace "$(cargoInheritSourceDir)")
+    if [ -f "$(cargoInheritSourcesFile)" ]; then common+=(--sources "$(cargoInheritSourcesFile)"); fi
   fi
   if [ "$cargoInheritStrategy" = symlink ]; then common+=(--format plain)
   else common+=(--level "$cargoInheritPackLevel"); fi
@@ -47,15 +51,19 @@ cargoInheritInstall() {
   local home; home=$(cargoInheritLayerHome)
   mkdir -p "$out" "$home"
   if [ "$cargoInheritInstallBins" = 1 ]; then cargoInheritInstallBins; fi
+  local beside=()
   if [ "$cargoInheritPackLayer" = 1 ]; then
     cargoInheritPack "$home"
     if [ "$cargoInheritExportCrane" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
+    if [ -f "$(cargoInheritExplainFile)" ]; then cp "$(cargoInheritExplainFile)" "$home/cargo-inherit-explain.txt"; fi
+    beside=(--out "$home/cargo-inherit-report.json")
   fi
-  if [ -f "$(cargoInheritExplainFile)" ]; then cp "$(cargoInheritExplainFile)" "$out/cargo-inherit-explain.txt"; fi
-  cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
+  local report
+  report=$(cargoInheritTool report --name "${name:-?}" --inherit-seconds "${cargoInheritInheritSeconds:-0}" \
     --cargo-seconds "${cargoInheritCargoSeconds:-0}" --install-seconds "$(cargoInheritSince "$start")" \
-    --layer "$home/layer" --layer "$home/build-layer" --rebuilt "$(cargoInheritRebuiltFile)" --cargo-log "$(cargoInheritJsonLog)" \
-    > "$out/cargo-inherit-report.json"
+    --layer "$home/layer" --layer "$home/build-layer" --rebuilt "$(cargoInheritRebuiltFile)" \
+    --cargo-log "$(cargoInheritJsonLog)" "${beside[@]}")
+  echo "cargo-inherit: report $report" >&2
 }
 
 # The profile's executables into $out/bin, its static and dynamic libraries

@@ -28,3 +28,11 @@ cargoInheritMakeSkeleton() { # DEST
 
 # The workspace being built: where the inherit and install hooks run.
 cargoInheritSourceDir() { echo "${cargoInheritSource:-$PWD}"; }
+
+# The members' source hashes as they are before cargo runs, for the layer
+# to record: builders leave files in the sources (crane's build log, with a
+# random name) that are no source and that no other build has.
+cargoInheritRecordSources() {
+  [ "$cargoInheritSkeleton" = 1 ] && return 0
+  cargoInheritTool sources --workspace "$(cargoInheritSourceDir)" --out "$(cargoInheritSourcesFile)"
+}
