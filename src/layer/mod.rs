@@ -12,3 +12,4 @@ pub mod manifest;
 pub mod pack;
 mod reader;
 pub mod unpack;
+mod writer;
