@@ -51,6 +51,11 @@ let
       cargoInheritArtifacts = args.cargoInheritArtifacts or (artifactsOf (args.cargoArtifacts or null));
       cargoInheritPackLayer = if installs || layerOutput then "1" else "0";
       nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ hook ];
+    } // lib.optionalAttrs ((args.env or { }) ? CRANE_BUILD_DEPS_ONLY) {
+      # What crane's deps build runs (buildDepsOnly.nix): the hook runs it
+      # again for the selections it prepares (cargoInheritFanOut).
+      cargoInheritDepsCommands = (args.buildPhaseCargoCommand or "") + "\n"
+        + (if args.doCheck or false then args.checkPhaseCargoCommand or "" else "");
     } // lib.optionalAttrs ((args.installPhase or null) == "prepareAndInstallCargoArtifactsDir") {
       # buildPackage without cargoArtifacts makes its own deps with this
       # install phase (crane's buildPackage.nix), which installs crane's

@@ -149,6 +149,12 @@ let
       # does (to inherit from crane derivations that did so). true: at a fixed
       # path, so that a new lockfile keeps the fingerprints of unchanged crates.
     , stableVendor ? true
+      # Deps builds only: also build the dependencies as each member on its
+      # own (`-p member`) resolves their features, where that differs from
+      # the workspace's (fanOut); and as each of `selections` does (cargo
+      # arguments: "-p a -p b", "--bin x", "--features f").
+    , fanOut ? true
+    , selections ? [ ]
       # Extra environment (RUSTFLAGS, CC, ...): give every derivation of a chain the same.
     , env ? { }
     }:
@@ -174,6 +180,8 @@ let
       # No fixup follows this builder's install: the layer may read $out's files.
       cargoInheritBorrowOut = "1";
       cargoInheritStableVendor = if stableVendor then "1" else "0";
+      cargoInheritFanOut = if fanOut then "1" else "0";
+      cargoInheritSelections = builtins.concatStringsSep ";" selections;
     } // (if isSkeleton then
       let deps = depsSource { inherit pname src; keep = skeletonKeep; }; in {
         inherit (deps) src;

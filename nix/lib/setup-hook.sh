@@ -12,11 +12,29 @@ cargoInheritStdenvInherit() {
   cargoInheritWatchCargo
 }
 
-# After the last cargo run (crane's tests run in checkPhase): say why any
-# dependency compiled, then pack.
+# After the last cargo run (crane's tests run in checkPhase): a deps build
+# prepares its other selections, then say why any dependency compiled,
+# then pack.
 cargoInheritStdenvInstall() {
+  cargoInheritCraneSelections
   cargoInheritExplainWatched
   cargoInheritInstall
+}
+
+# crane's deps commands (cargoInheritDepsCommands, one a line) again for the
+# selections a deps build prepares (see cargoInheritSelectionCommands).
+cargoInheritCraneSelections() {
+  [ -n "${cargoInheritDepsCommands:-}" ] || return 0
+  local lines line commands="" command
+  mapfile -t lines <<< "$cargoInheritDepsCommands"
+  for line in "${lines[@]}"; do
+    if [ -n "${line// /}" ]; then commands="${commands:+$commands;}$line"; fi
+  done
+  mapfile -t lines < <(cargoInheritSelectionCommands "$commands" "")
+  for command in "${lines[@]}"; do
+    echo "cargo-inherit: $command" >&2
+    eval "$command"
+  done
 }
 
 postPatchHooks+=(cargoInheritStdenvInherit)

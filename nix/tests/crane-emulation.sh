@@ -4,7 +4,7 @@
 # Environment:
 #   cargoVendorDir, src          vendored crates and the sources
 #   cargoArtifacts               optional: the crane output to inherit
-#   installCargoArtifactsMode    use-zstd (crane's default for deps) or use-symlink
+#   installCargoArtifactsMode    use-zstd (crane's default for deps), use-symlink, or none
 #   cargoCommands                ';'-separated cargo commands; cargoExtraArgs for each
 #   denyDeps                     1: fail when a dependency compiled although inherited
 #   installBins                  1: copy the profile's executables to $out/bin
@@ -98,6 +98,8 @@ installCargoArtifacts() {
         done < <(find "$cargoTargetDir" -type f)
       fi
       mv "$cargoTargetDir" --target-directory="$dir" ;;
+    # crane's buildPackage by default (doInstallCargoArtifacts = false).
+    none) ;;
     *) echo "unknown installCargoArtifactsMode $installCargoArtifactsMode" >&2; exit 1 ;;
   esac
 }

@@ -20,6 +20,11 @@ let
   checks = {
     every-builder-overridden = builtins.all (b: overridden (on bin b)) builders && overridden deps && overridden bin;
     deps-install-no-crane-artifacts = deps.doInstallCargoArtifacts == false && packs deps == "1";
+    deps-prepare-other-selections = builtins.match ".*check --locked --all-targets.*build --locked.*test --locked --no-run.*"
+      (builtins.replaceStrings [ "\n" ] [ " " ] (deps.cargoInheritDepsCommands or "")) != null
+      && !((craneLib.buildDepsOnly { src = "src"; doCheck = false; }).cargoInheritDepsCommands or "" != ""
+        && builtins.match ".*test.*" (craneLib.buildDepsOnly { src = "src"; doCheck = false; }).cargoInheritDepsCommands != null)
+      && !(bin ? cargoInheritDepsCommands);
     deps-on-deps-inherit = (craneLib.buildDepsOnly { src = "src"; cargoArtifacts = deps; }).cargoInheritArtifacts or null == deps;
     package-without-artifacts-gets-deps = (auto.cargoInheritArtifacts or { }).pnameSuffix or null == "-deps"
       && auto.cargoInheritArtifacts.installPhase == "cargoInheritStdenvInstall"

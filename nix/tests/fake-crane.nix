@@ -21,10 +21,15 @@ let
     mkCargoDerivation = { cargoArtifacts, ... }@args:
       args // { doInstallCargoArtifacts = args.doInstallCargoArtifacts or true; craneDerivation = true; };
     # lib/buildDepsOnly.nix: the caller's cargoArtifacts and outputs go;
-    # it always installs artifacts, after the caller's arguments.
+    # it runs check and build, tests with doCheck (default on), marks the
+    # environment and always installs artifacts, after the caller's arguments.
     buildDepsOnly = args: self.mkCargoDerivation (builtins.removeAttrs args [ "outputs" ] // {
       pnameSuffix = "-deps";
       cargoArtifacts = null;
+      doCheck = args.doCheck or true;
+      env = (args.env or { }) // { CRANE_BUILD_DEPS_ONLY = 1; };
+      buildPhaseCargoCommand = "cargoWithProfile check --locked --all-targets\ncargoWithProfile build --locked\n";
+      checkPhaseCargoCommand = "cargoWithProfile test --locked --no-run\n";
       doInstallCargoArtifacts = true;
     });
     # lib/buildPackage.nix: without cargoArtifacts it makes its own deps

@@ -131,6 +131,30 @@ if out=$(nix_build "$root/nix/tests/pipeline.nix" --arg src "$root/tests/fixture
   pass "nextest runs config-patch's test on its build, no dependency compiled"
 else tail -10 "$work/log"; fail "nextest on config-patch"; fi
 
+# A workspace fanned out per service: one deps derivation, then a -p build
+# per service that compiles no dependency (denyDeps on), in both strategies;
+# without fan-out, svc-a compiles memchr and serde_json again and explain
+# names the selection; an instrumented build on a deps variant compiles none.
+fanout=(--arg src "$root/tests/fixtures/fanout" --arg vendor "$(vendor_of "$root/tests/fixtures/fanout")"
+  --arg cargoInheritVendor "$(vendor_of "$root")")
+for strategy in layered symlink; do
+  built=()
+  for attr in svcA svcB svcC common clippyA testB testC; do
+    if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" --argstr strategy "$strategy" -A "$attr" 2> "$work/log") \
+      && [ -z "$(deps_of "$out")" ]; then built+=("$attr")
+    else tail -15 "$work/log"; fail "fanout/$strategy $attr compiled dependencies: $(deps_of "${out:-/nonexistent}" 2>&1)"; fi
+  done
+  if [ ${#built[@]} = 7 ]; then pass "fanout/$strategy: every -p build on one deps compiled no dependency (${built[*]})"; fi
+done
+if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" -A unpreparedA.layer 2> "$work/log") \
+  && [ "$(compiled "$out" | paste -sd' ')" = "memchr serde_json" ] \
+  && grep -q "selects -p svc-a" "$out/cargo-inherit-explain.txt"; then
+  pass "without fan-out svc-a compiles memchr and serde_json again; explain: $(head -c 300 "$out/cargo-inherit-explain.txt")"
+else tail -15 "$work/log"; fail "fanout control: compiled [$(compiled "${out:-/nonexistent}" | paste -sd' ')]; $(cat "${out:-/nonexistent}/cargo-inherit-explain.txt" 2>&1)"; fi
+if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" -A coverageTestC 2> "$work/log") && [ -z "$(deps_of "$out")" ]; then
+  pass "an instrumented test build (-C instrument-coverage) on a deps variant of the shared deps compiles no dependency"
+else tail -15 "$work/log"; fail "coverage variant: compiled [$(deps_of "${out:-/nonexistent}" 2>&1)]"; fi
+
 # A failing test fails its derivation, and says why in the build log.
 if "$root/nix/run.sh" "$root/tests/fixtures/failing-test" layered deps test > "$work/log" 2>&1; then
   fail "failing-test: the test derivation succeeded"

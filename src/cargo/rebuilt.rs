@@ -14,6 +14,9 @@ use crate::error::{Error, IoContext, Result};
 pub struct Rebuilt {
     /// Compiler artifacts that were not fresh.
     pub units: usize,
+    /// Of those, the dependencies' (packages that are no member).
+    #[serde(default)]
+    pub dependency_units: usize,
     pub members: BTreeSet<String>,
     pub dependencies: BTreeSet<String>,
 }
@@ -54,6 +57,7 @@ pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {
     let text = std::fs::read_to_string(log).at(log)?;
     let mut report = Rebuilt {
         units: 0,
+        dependency_units: 0,
         members: BTreeSet::new(),
         dependencies: BTreeSet::new(),
     };
@@ -69,6 +73,7 @@ pub fn rebuilt(log: &Path, workspace: &Path) -> Result<Rebuilt> {
         if members.contains(id) {
             report.members.insert(name);
         } else {
+            report.dependency_units += 1;
             report.dependencies.insert(name);
         }
     }

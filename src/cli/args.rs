@@ -183,6 +183,21 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the commands a deps build runs besides COMMANDS so that each
+    /// member built alone (`-p member`) finds its dependencies' units: each
+    /// command again with `-p MEMBER`, for the members whose own feature
+    /// resolution differs from the workspace's. CARGO_ARGS: the arguments
+    /// every command gets (their feature and target flags count).
+    #[command(hide = true)]
+    FanOut {
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// The deps build's cargo commands, separated by `;`.
+        #[arg(long)]
+        commands: String,
+        #[arg(last = true)]
+        cargo_args: Vec<String>,
+    },
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
         layer: PathBuf,
@@ -240,6 +255,10 @@ pub struct Explain {
     /// cargoInheritStableVendor), not at their store path.
     #[arg(long, hide = true)]
     pub fixed_vendor: bool,
+    /// The cargo arguments of the build the log is of, for what they select
+    /// (`-p`, `--bin`, `--manifest-path`).
+    #[arg(long, hide = true, allow_hyphen_values = true)]
+    pub cargo_args_of_log: Option<String>,
     /// Print the CARGO_LOG setting whose log explain reads, and nothing else
     /// (for scripts that run cargo themselves, as the Nix hooks do).
     #[arg(long, hide = true, exclusive = true)]
@@ -272,8 +291,18 @@ pub struct Report {
 
 impl Explain {
     pub fn context(&self) -> crate::explain::Context {
+        let args = self.cargo_args_of_log.as_deref().unwrap_or_default();
+        let from_command = self
+            .cargo_args
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>();
         crate::explain::Context {
             fixed_vendor: self.fixed_vendor,
+            selection: crate::explain::Context::selection_of(&format!(
+                "{args} {}",
+                from_command.join(" ")
+            )),
         }
     }
 }

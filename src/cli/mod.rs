@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cargo::{members, rebuilt, skeleton, stdout, workspace};
+use crate::cargo::{fan_out, members, rebuilt, skeleton, stdout, workspace};
 use crate::error::Result;
 use crate::layer::{export, inspect};
 use crate::tree::fs::write_json;
@@ -105,6 +105,16 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         }
         Command::Inspect { layer, json } => print_report(&inspect::inspect(&layer)?, json, true),
         Command::Sources { workspace, out } => write_json(&out, &members::sources(&workspace)?)?,
+        Command::FanOut {
+            workspace,
+            commands,
+            cargo_args,
+        } => {
+            let commands: Vec<String> = commands.split(';').map(str::to_string).collect();
+            for command in fan_out::fan_out(&workspace, &commands, &cargo_args)? {
+                println!("{command}");
+            }
+        }
     }
     Ok(())
 }

@@ -18,11 +18,34 @@ pub enum Setting {
 }
 
 /// What is known of the build being explained, beside cargo's log.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Context {
     /// The build reads vendored crates through cargo-inherit's fixed links
     /// (`$NIX_BUILD_TOP/vendor`), not at the vendor directory's store path.
     pub fixed_vendor: bool,
+    /// The arguments by which the build selects part of the workspace
+    /// (`-p svc`, `--bin x`, `--manifest-path m/Cargo.toml`), if it does.
+    pub selection: Vec<String>,
+}
+
+impl Context {
+    /// The selecting arguments among a build's cargo arguments.
+    pub fn selection_of(cargo_args: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut words = cargo_args.split_whitespace();
+        while let Some(word) = words.next() {
+            let flag = word.split('=').next().unwrap_or(word);
+            match flag {
+                "-p" | "--package" | "--bin" | "--manifest-path" if !word.contains('=') => {
+                    found.extend(words.next().map(|value| format!("{word} {value}")));
+                }
+                "--package" | "--bin" | "--manifest-path" => found.push(word.to_string()),
+                _ if word.starts_with("-p") && word.len() > 2 => found.push(word.to_string()),
+                _ => {}
+            }
+        }
+        found
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -225,6 +248,15 @@ impl Setting {
     fn hint(&self, context: &Context) -> String {
         match self {
             Setting::Rustc => "build every derivation of the chain with the same toolchain".into(),
+            Setting::Features { .. } if !context.selection.is_empty() => format!(
+                "this build selects {selection}, and cargo resolves features for the packages a \
+                 command selects (cargo#4463), where the deps were built for another selection: \
+                 a deps build prepares each member's own resolution when fanOut is on (the \
+                 default; crane: cargoInheritFanOut = \"1\"), so rebuild the deps with it; for a \
+                 selection that is no single member, add it to the deps' selections \
+                 (cargoInheritSelections)",
+                selection = context.selection.join(" ")
+            ),
             Setting::Features { .. } => "pass the same --features / --all-features / \
                  --no-default-features (cargoExtraArgs) to the deps-only build and this one"
                 .into(),
@@ -346,11 +378,47 @@ mod tests {
     #[test]
     fn a_source_path_read_through_fixed_links_names_the_setting_that_keeps_store_paths() {
         let moved = Cause::settings(Setting::SourcePath);
-        let fixed = Context { fixed_vendor: true };
+        let fixed = Context {
+            fixed_vendor: true,
+            ..Context::default()
+        };
         assert!(moved
             .hint(&fixed)
             .contains("cargoInheritStableVendor = \"0\""));
         assert!(moved.hint(&Context::default()).contains("same store path"));
+    }
+
+    #[test]
+    fn features_that_differ_under_a_selection_name_the_selection() {
+        let selection = Context::selection_of("build --release -p svc-a --features=x");
+        assert_eq!(selection, ["-p svc-a"]);
+        let context = Context {
+            selection,
+            ..Context::default()
+        };
+        let features = Setting::Features {
+            old: r#"["alloc", "default", "std"]"#.into(),
+            new: r#"["alloc", "std"]"#.into(),
+        };
+        let hint = features.hint(&context);
+        assert!(
+            hint.contains("selects -p svc-a") && hint.contains("fanOut"),
+            "{hint}"
+        );
+        assert!(features
+            .hint(&Context::default())
+            .contains("same --features"));
+        let all =
+            Context::selection_of("test --package=a -pb --bin x --manifest-path m/Cargo.toml");
+        assert_eq!(
+            all,
+            [
+                "--package=a",
+                "-pb",
+                "--bin x",
+                "--manifest-path m/Cargo.toml"
+            ]
+        );
     }
 
     #[test]

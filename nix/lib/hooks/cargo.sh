@@ -25,36 +25,66 @@ cargoInheritFindBuildDir() {
   fi
 }
 
-# Each of cargoCommands with cargoExtraArgs; then what it rebuilt.
+# Each of cargoCommands with cargoExtraArgs (in a deps build also for the
+# other selections it prepares); then what it rebuilt.
 cargoInheritRunCargo() {
   local start; start=$(cargoInheritNow)
-  local log fingerprints setting commands command
-  log=$(cargoInheritJsonLog) fingerprints=$(cargoInheritFingerprintLog) setting=$(cargoInheritFingerprintSetting)
-  : > "$log"
-  : > "$fingerprints"
+  local commands command
+  : > "$(cargoInheritJsonLog)"
+  : > "$(cargoInheritFingerprintLog)"
   IFS=';' read -ra commands <<< "$cargoCommands"
-  for command in "${commands[@]}"; do
-    echo "cargo-inherit: cargo $command $cargoExtraArgs" >&2
-    # cargo's messages as JSON on stdout; cargo-nextest takes the flag under its own name.
-    local format=--message-format=json-render-diagnostics
-    case "$command" in nextest*) format=--cargo-message-format=json-render-diagnostics ;; esac
-    # stdout: cargo's JSON messages go to the log; a test harness's output
-    # (results, failed assertions) to the build log as well, as it comes.
-    local stdout="$NIX_BUILD_TOP/cargo-stdout" splitter status=0
-    rm -f "$stdout" && mkfifo "$stdout"
-    cargoInheritTool split-stdout --log "$log" < "$stdout" &
-    splitter=$!
-    # stderr: cargo's fingerprint log says why a unit was not fresh: kept
-    # for `explain`, left out of the build log.
-    # shellcheck disable=SC2086 # commands and extra args are word lists
-    CARGO_LOG="$setting" RUST_LIB_BACKTRACE=0 \
-      cargo $command --locked "$format" $cargoExtraArgs 2>&1 > "$stdout" \
-      | tee -a "$fingerprints" | cargoInheritTool filter-log >&2 || status=$?
-    wait "$splitter" || status=$?
-    [ "$status" = 0 ] || return "$status"
-  done
+  for command in "${commands[@]}"; do cargoInheritCargo "$command" || return; done
+  if [ "$cargoInheritSkeleton" = 1 ]; then
+    mapfile -t commands < <(cargoInheritSelectionCommands "$cargoCommands" "$cargoExtraArgs")
+    for command in "${commands[@]}"; do cargoInheritCargo "$command" || return; done
+  fi
   cargoInheritCargoSeconds=$(cargoInheritSince "$start")
-  cargoInheritCheckRebuilt "$log" "$fingerprints"
+  cargoInheritCheckRebuilt "$(cargoInheritJsonLog)" "$(cargoInheritFingerprintLog)"
+}
+
+# One cargo COMMAND with cargoExtraArgs: its JSON messages into the JSON
+# log, its fingerprint log into that log, the rest into the build log.
+cargoInheritCargo() { # COMMAND
+  local command="$1" setting
+  setting=$(cargoInheritFingerprintSetting)
+  echo "cargo-inherit: cargo $command $cargoExtraArgs" >&2
+  # cargo's messages as JSON on stdout; cargo-nextest takes the flag under its own name.
+  local format=--message-format=json-render-diagnostics
+  case "$command" in nextest*) format=--cargo-message-format=json-render-diagnostics ;; esac
+  # stdout: cargo's JSON messages go to the log; a test harness's output
+  # (results, failed assertions) to the build log as well, as it comes.
+  local stdout="$NIX_BUILD_TOP/cargo-stdout" splitter status=0
+  rm -f "$stdout" && mkfifo "$stdout"
+  cargoInheritTool split-stdout --log "$(cargoInheritJsonLog)" < "$stdout" &
+  splitter=$!
+  # stderr: cargo's fingerprint log says why a unit was not fresh: kept
+  # for `explain`, left out of the build log.
+  # shellcheck disable=SC2086 # commands and extra args are word lists
+  CARGO_LOG="$setting" RUST_LIB_BACKTRACE=0 \
+    cargo $command --locked "$format" $cargoExtraArgs 2>&1 > "$stdout" \
+    | tee -a "$(cargoInheritFingerprintLog)" | cargoInheritTool filter-log >&2 || status=$?
+  wait "$splitter" || status=$?
+  return "$status"
+}
+
+# The commands a deps build runs besides COMMANDS (';'-separated, each run
+# with EXTRA_ARGS), one a line, so that later derivations selecting part of
+# the workspace find their dependencies' units: COMMANDS again with `-p
+# MEMBER` for each member whose own feature resolution differs from the
+# workspace's (cargoInheritFanOut=1, `cargo-inherit fan-out`), and for
+# each selection of cargoInheritSelections (';'-separated: "-p a -p b;--bin x").
+cargoInheritSelectionCommands() { # COMMANDS EXTRA_ARGS
+  local commands command selections selection
+  IFS=';' read -ra commands <<< "$1"
+  if [ "$cargoInheritFanOut" = 1 ]; then
+    # shellcheck disable=SC2086 # extra args are a word list
+    cargoInheritTool fan-out --workspace "$(cargoInheritSourceDir)" --commands "$1" -- $2
+  fi
+  IFS=';' read -ra selections <<< "$cargoInheritSelections"
+  for selection in "${selections[@]}"; do
+    [ -n "${selection// /}" ] || continue
+    for command in "${commands[@]}"; do echo "$command $selection"; done
+  done
 }
 
 # Reports the units cargo compiled; when artifacts were inherited and a
@@ -81,6 +111,8 @@ cargoInheritExplain() { # FINGERPRINT_LOG
   explained=$(cargoInheritExplainFile)
   if [ "$cargoInheritDenyDeps" = 1 ]; then flags+=(--deny); fi
   if [ "$cargoInheritStableVendor" = 1 ]; then flags+=(--fixed-vendor); fi
+  # What the build selects (-p, --bin): ours, or crane's commands in its phases.
+  flags+=(--cargo-args-of-log "$cargoCommands $cargoExtraArgs ${buildPhase:-} ${checkPhase:-}")
   cargoInheritTool explain --log "$1" --workspace "$(cargoInheritSourceDir)" "${flags[@]}" \
     > "$explained" || status=$?
   cat "$explained" >&2

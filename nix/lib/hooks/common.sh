@@ -32,10 +32,15 @@
 #                           fixup changes $out after the install hook)
 #   cargoInheritStableVendor 0: cargo reads the vendored crates at their store path (1: through
 #                           links at $NIX_BUILD_TOP/vendor, see vendor.sh)
+#   cargoInheritFanOut      1: a deps build also runs its commands with `-p MEMBER` for each member
+#                           whose own feature resolution differs from the workspace's, so that a
+#                           later `-p MEMBER` build compiles no dependency (see cargo.sh)
+#   cargoInheritSelections  more selections a deps build prepares, ';'-separated ("-p a -p b;--bin x")
 : "${cargoInheritStrategy:=layered}" "${cargoCommands:=build}" "${cargoExtraArgs:=}"
 : "${cargoInheritSkeleton:=0}" "${cargoInheritDenyDeps:=0}" "${cargoInheritPackLayer:=1}"
 : "${cargoInheritPruneUnused:=0}" "${cargoInheritPackLevel:=auto}" "${cargoInheritInstallBins:=0}"
 : "${cargoInheritExportCrane:=0}" "${cargoInheritBorrowOut:=0}" "${cargoInheritStableVendor:=1}"
+: "${cargoInheritFanOut:=1}" "${cargoInheritSelections:=}"
 
 # What one hook leaves for another, under $NIX_BUILD_TOP (the same path in
 # every derivation): cargo's JSON messages (rebuilt, pack --prune-unused),
