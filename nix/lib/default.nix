@@ -15,7 +15,8 @@
 let
   PATH = "${toolchain}/bin:${hostPath}";
 
-  inherit (import ./paths.nix) ignoredNames relativeTo under;
+  paths = import ./paths.nix;
+  inherit (paths) ignoredNames relativeTo under;
 
   # A source tree without build outputs, copied into the store.
   cleanSource = name: src:
@@ -57,9 +58,11 @@ let
   # keep: paths below the root the deps build reads besides those, e.g. a
   # file a member's build script includes. Path packages inside the tree
   # that are not members are compiled with the dependencies and kept whole
-  # without asking: the root manifest's workspace.exclude, and [patch] paths
-  # of the root manifest and .cargo/config.toml (the skeleton names any
-  # other it finds missing).
+  # without asking: the root manifest's workspace.exclude and [patch] paths
+  # of the root manifest and .cargo/config.toml, every path dependency of a
+  # root package without a [workspace] table (none is a member then), and
+  # in turn the path dependencies of each package kept (the skeleton names
+  # any other it finds missing).
   depsSource = { pname, src, keep ? [ ] }:
     let
       tomlAt = rel: if builtins.pathExists (src + "/${rel}") then builtins.fromTOML (builtins.readFile (src + "/${rel}")) else { };
@@ -67,10 +70,24 @@ let
       patchPaths = patch: builtins.concatLists (map
         (registry: map (p: p.path) (builtins.filter (p: p ? path) (builtins.attrValues patch.${registry})))
         (builtins.attrNames patch));
-      normal = path: if builtins.substring 0 2 path == "./" then builtins.substring 2 1000000 path else path;
-      nonMembers = builtins.filter (rel: builtins.pathExists (src + "/${rel}")) (map normal
-        ((manifest.workspace.exclude or [ ]) ++ patchPaths (manifest.patch or { })
-          ++ patchPaths ((tomlAt ".cargo/config.toml").patch or { })));
+      # Every table of dependencies a manifest has, of each kind and target.
+      depTables = m:
+        let kinds = t: map (kind: t.${kind} or { }) [ "dependencies" "dev-dependencies" "build-dependencies" ];
+        in kinds m ++ builtins.concatMap kinds (builtins.attrValues (m.target or { }));
+      # The path dependencies of the manifest in directory dir, below the root.
+      pathDeps = dir: m: builtins.concatMap
+        (table: map (dep: paths.normalise "${dir}/${dep.path}")
+          (builtins.filter (dep: builtins.isAttrs dep && dep ? path) (builtins.attrValues table)))
+        (depTables m);
+      inTree = rel: rel != null && rel != "" && builtins.pathExists (src + "/${rel}");
+      asKeys = rels: map (key: { inherit key; }) (builtins.filter inTree rels);
+      nonMembers = map (item: item.key) (builtins.genericClosure {
+        startSet = asKeys (map paths.normalise
+          ((manifest.workspace.exclude or [ ]) ++ patchPaths (manifest.patch or { })
+            ++ patchPaths ((tomlAt ".cargo/config.toml").patch or { }))
+          ++ (if manifest ? workspace then [ ] else pathDeps "" manifest));
+        operator = item: asKeys (pathDeps item.key (tomlAt "${item.key}/Cargo.toml"));
+      });
       keptWhole = keep ++ nonMembers;
       withContents = rel:
         baseNameOf rel == "Cargo.toml"

@@ -90,7 +90,7 @@ check_config_patch() { # STRATEGY
 }
 
 declare -A layered   # FIXTURE/ATTR -> output, of the layered chains
-for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header build-dir}; do
+for fixture in ${NIX_FIXTURES:-basic medium rerun-missing rerun-outdir cc-sys symlinks proc-macro-ws config-patch host-header build-dir excluded-cdylib root-path-dep}; do
   for strategy in layered symlink; do
     : > "$work/outputs"
     if CARGO_INHERIT_OUTPUTS="$work/outputs" "$root/nix/run.sh" "$root/tests/fixtures/$fixture" "$strategy" > "$work/log" 2>&1; then

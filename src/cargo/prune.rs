@@ -9,14 +9,17 @@
 //! when its hash is not among them, with every file that carries the hash
 //! (fingerprint directory, `deps/` outputs and dep-info, build script
 //! directories). Never left out: units of workspace members (an executable
-//! is reported by its uplifted name, without the hash), and documentation
-//! units, whose messages name no unit hash either. So a later cargo run of
-//! the same commands finds every unit it needs.
+//! is reported by its uplifted name, without the hash), units of packages
+//! cargo reported files of without a hash (a path package's library that
+//! is also a cdylib: cargo names its files `libx.so`, `libx.rlib`), and
+//! documentation units, whose messages name no unit hash either. So a later
+//! cargo run of the same commands finds every unit it needs.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::BufRead;
 use std::path::Path;
 
+use crate::cargo::rebuilt::package_name;
 use crate::cargo::units::{hash_in, unit_of};
 use crate::error::{Error, IoContext, Result};
 use crate::tree::scan::Node;
@@ -46,14 +49,25 @@ impl Pruning<'_> {
                     "pruning needs the workspace (--workspace or --skeleton), whose units it keeps",
                 )),
             };
-        Ok(prune(nodes, &used_units(self.log)?, &members))
+        let used = used_units(self.log)?;
+        let kept = members.union(&used.unhashed).cloned().collect();
+        Ok(prune(nodes, &used.hashes, &kept))
     }
 }
 
-/// Unit hashes cargo reported as used, from its `--message-format=json` log.
-fn used_units(log: &Path) -> Result<HashSet<String>> {
+/// What cargo's `--message-format=json` log shows used.
+#[derive(Debug, Default, PartialEq)]
+struct Used {
+    /// Unit hashes the reported files carry.
+    hashes: HashSet<String>,
+    /// Packages with an artifact whose files carry no hash: which of their
+    /// units it was cannot be told.
+    unhashed: BTreeSet<String>,
+}
+
+fn used_units(log: &Path) -> Result<Used> {
     let file = std::fs::File::open(log).at(log)?;
-    let mut used = HashSet::new();
+    let mut used = Used::default();
     for line in std::io::BufReader::new(file).lines() {
         let line = line.at(log)?;
         let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
@@ -70,9 +84,22 @@ fn used_units(log: &Path) -> Result<HashSet<String>> {
             Some("build-script-executed") => message["out_dir"].as_str().into_iter().collect(),
             _ => continue,
         };
-        for path in paths {
-            used.extend(path.split('/').filter_map(hash_in).map(str::to_string));
+        let hashes: Vec<&str> = paths
+            .iter()
+            .flat_map(|p| p.split('/').filter_map(hash_in))
+            .collect();
+        // Documentation names no hash either, and it is kept anyway.
+        let library = |p: &&str| {
+            [".rlib", ".rmeta", ".so", ".a", ".dylib"]
+                .iter()
+                .any(|e| p.ends_with(e))
+        };
+        if hashes.is_empty() && paths.iter().any(library) {
+            if let Some(id) = message["package_id"].as_str() {
+                used.unhashed.insert(package_name(id));
+            }
         }
+        used.hashes.extend(hashes.into_iter().map(str::to_string));
     }
     Ok(used)
 }
@@ -158,12 +185,18 @@ mod tests {
                 r#"{"reason":"build-script-executed","out_dir":"/t/debug/build/serde-2222222222222222/out"}"#,
                 "\ntest result: ok. 1 passed\n",
                 r#"{"reason":"compiler-artifact","filenames":["/t/debug/app"],"executable":"/t/debug/deps/app-3333333333333333"}"#,
+                "\n",
+                r#"{"reason":"compiler-artifact","package_id":"path+file:///s/native#0.1.0","filenames":["/t/debug/libnative.rlib","/t/debug/libnative.so"],"executable":null}"#,
                 "\n"
             ),
         )
         .unwrap();
         let used = used_units(&log).unwrap();
         let expected = ["1111111111111111", "2222222222222222", "3333333333333333"];
-        assert_eq!(used, expected.iter().map(|h| h.to_string()).collect());
+        assert_eq!(
+            used.hashes,
+            expected.iter().map(|h| h.to_string()).collect()
+        );
+        assert_eq!(used.unhashed, BTreeSet::from(["native".to_string()]));
     }
 }
