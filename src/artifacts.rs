@@ -18,6 +18,9 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// A plain tree: the target directory itself, in this directory.
 pub const PLAIN_TREE: &str = "target";
 
+/// Where Nix keeps what it built, unless told otherwise (`NIX_STORE`).
+pub const NIX_STORE: &str = "/nix/store";
+
 /// The directory of a derivation's output that holds its artifacts.
 const LAYER_DIR: &str = "layer";
 

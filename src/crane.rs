@@ -3,13 +3,14 @@
 //! and laid out with cargo-inherit's rules (`export` writes them).
 
 use std::fs::{File, Permissions};
-use std::io::BufReader;
+use std::io::{BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use crate::cargo::left_out::{LeftOut, Recorded};
+use crate::cargo::symlinks;
 use crate::error::{Error, IoContext, Result};
 use crate::tree::fs::{settle_dir, MTIME};
 use crate::tree::scan::is_transient;
@@ -54,10 +55,12 @@ pub fn archive_chain(from: &Path) -> Result<Option<Vec<PathBuf>>> {
 /// applies the layout rules: owner-writable, mtime 1, no `.cargo-lock`.
 /// With `workspace`, the units of its members are left out: crane records
 /// no sources, and its deps-only archives hold members built from dummies.
+/// Symlinks may lead into `store` (see `symlinks`).
 pub fn unpack_archives(
     archives: &[PathBuf],
     target_dir: &Path,
     workspace: Option<&Path>,
+    store: &Path,
 ) -> Result<usize> {
     let newest = archives.last().expect("a chain holds an archive");
     let recorded = Recorded {
@@ -65,19 +68,32 @@ pub fn unpack_archives(
         sources: None,
     };
     let left_out = LeftOut::of(&recorded, workspace)?;
+    let rules = Rules {
+        left_out: &left_out,
+        store: Some(store),
+    };
     stage(target_dir, newest, None, |root| {
-        let entries = extract_chain(archives, root, &left_out)?;
+        let entries = extract_chain(archives, root, &rules)?;
         settle(root)?;
         Ok(entries)
     })
 }
 
+/// What an extraction leaves out and refuses.
+pub struct Rules<'a> {
+    /// Entries left out (see `left_out`).
+    pub left_out: &'a LeftOut,
+    /// For a tree cargo builds in: the store its symlinks may lead into
+    /// (see `symlinks`); None for a tree that is only read from.
+    pub store: Option<&'a Path>,
+}
+
 /// Extracts a chain of archives, oldest first, into `root` as tar leaves
-/// them (no mtimes settled), but for what `left_out` holds.
-pub fn extract_chain(archives: &[PathBuf], root: &Path, left_out: &LeftOut) -> Result<usize> {
+/// them (no mtimes settled), by `rules`.
+pub fn extract_chain(archives: &[PathBuf], root: &Path, rules: &Rules<'_>) -> Result<usize> {
     let mut entries = 0;
     for archive in archives {
-        entries += extract(archive, root, left_out).map_err(|e| match e {
+        entries += extract(archive, root, rules).map_err(|e| match e {
             Error::Io { path, source } if path == *archive => {
                 Error::bad_input(archive, format!("not a readable crane archive: {source}"))
             }
@@ -87,7 +103,7 @@ pub fn extract_chain(archives: &[PathBuf], root: &Path, left_out: &LeftOut) -> R
     Ok(entries)
 }
 
-fn extract(archive: &Path, root: &Path, left_out: &LeftOut) -> Result<usize> {
+fn extract(archive: &Path, root: &Path, rules: &Rules<'_>) -> Result<usize> {
     let file = File::open(archive).at(archive)?;
     let decoder = zstd::stream::read::Decoder::new(BufReader::new(file)).at(archive)?;
     let mut tar = tar::Archive::new(decoder);
@@ -98,15 +114,23 @@ fn extract(archive: &Path, root: &Path, left_out: &LeftOut) -> Result<usize> {
             continue;
         };
         let name = rel.file_name().unwrap_or_default();
-        if is_transient(name) || name == PREVIOUS_LINK || left_out.contains(&rel.to_string_lossy())
-        {
+        let rel_str = rel.to_string_lossy();
+        if is_transient(name) || name == PREVIOUS_LINK || rules.left_out.contains(&rel_str) {
             continue;
+        }
+        refuse_unsupported(&mut entry, &rel, archive)?;
+        let kind = entry.header().entry_type();
+        if let (tar::EntryType::Symlink, Some(store)) = (kind, rules.store) {
+            let target = entry.link_name().at(archive)?.unwrap_or_default();
+            if let Some(reason) = symlinks::refused(&rel_str, &target.to_string_lossy(), store) {
+                let reason = format!("entry {}: {reason}", rel.display());
+                return Err(Error::bad_input(archive, reason));
+            }
         }
         // Before anything is removed or created for this entry: a symlink
         // an earlier entry (or archive) laid out must not lead it outside.
         check_inside(root, &rel, archive)?;
         let dest = root.join(&rel);
-        let kind = entry.header().entry_type();
         if !kind.is_dir() {
             replace_with_nothing(&dest)?;
         }
@@ -139,7 +163,7 @@ fn lay_out<R: std::io::Read>(
         tar::EntryType::Regular | tar::EntryType::Continuous => {
             let mode = entry.header().mode().at(archive)? & 0o777 | 0o200;
             let mut out = File::create_new(&dest).at(&dest)?;
-            std::io::copy(entry, &mut out).at(archive)?;
+            copy_content(entry, &mut out, archive, &dest)?;
             out.set_permissions(Permissions::from_mode(mode)).at(&dest)
         }
         tar::EntryType::Symlink => {
@@ -158,6 +182,48 @@ fn lay_out<R: std::io::Read>(
             Err(Error::bad_input(archive, reason))
         }
     }
+}
+
+/// Copies an entry's content: a failed read blames the archive, a failed
+/// write the file being written (a full disk is not a broken input).
+fn copy_content(entry: &mut impl Read, out: &mut File, archive: &Path, dest: &Path) -> Result<()> {
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = match entry.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(archive, e)),
+        };
+        out.write_all(&buffer[..read]).at(dest)?;
+    }
+}
+
+/// Refuses what tar-rs would lay out wrong without a word: POSIX (PAX)
+/// sparse files, whose data map tar-rs does not read, so the entry would
+/// land under its GNUSparseFile name with the map as its content.
+fn refuse_unsupported<R: Read>(
+    entry: &mut tar::Entry<R>,
+    rel: &Path,
+    archive: &Path,
+) -> Result<()> {
+    let Some(extensions) = entry.pax_extensions().at(archive)? else {
+        return Ok(());
+    };
+    let mut sparse = false;
+    let mut name = rel.display().to_string();
+    for extension in extensions {
+        let extension = extension.at(archive)?;
+        sparse |= extension.key_bytes().starts_with(b"GNU.sparse.");
+        if extension.key_bytes() == b"GNU.sparse.name" {
+            name = String::from_utf8_lossy(extension.value_bytes()).into_owned();
+        }
+    }
+    if !sparse {
+        return Ok(());
+    }
+    let reason = format!("entry {name} is a POSIX sparse file, which cargo-inherit cannot lay out");
+    Err(Error::bad_input(archive, reason))
 }
 
 /// Entry `rel` as a hard link to `linked`, a file laid out before it.

@@ -84,6 +84,30 @@ pub enum Error {
     BadInput { path: PathBuf, reason: String },
 
     #[error(
+        "{}: entry {entry:?} cannot be laid out in {}: {source}",
+        from.display(), target.display()
+    )]
+    LayOut {
+        from: PathBuf,
+        entry: String,
+        target: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Not the input's fault: the machine (or a ulimit) gives no more.
+    #[error(
+        "{}: {what} needs {bytes} bytes of memory, more than can be had now ({reason})",
+        path.display()
+    )]
+    OutOfMemory {
+        path: PathBuf,
+        what: String,
+        bytes: u64,
+        reason: String,
+    },
+
+    #[error(
         "no space left on the device of {} while laying out {} (at entry {entry:?}): {}{} bytes \
          free there; the target is as it was",
         target.display(), from.display(),
@@ -122,6 +146,24 @@ impl Error {
             entry: entry.to_string(),
             reason: reason.into(),
         }
+    }
+
+    /// Reserves room for `bytes` more in `buf`, or says what could not have it.
+    pub fn reserve(
+        buf: &mut Vec<u8>,
+        bytes: u64,
+        path: &Path,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        // More than usize holds fails as a capacity overflow.
+        let wanted = usize::try_from(bytes).unwrap_or(usize::MAX);
+        buf.try_reserve_exact(wanted)
+            .map_err(|e| Error::OutOfMemory {
+                path: path.to_path_buf(),
+                what: what(),
+                bytes,
+                reason: e.to_string(),
+            })
     }
 
     pub fn bad_input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {

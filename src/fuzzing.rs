@@ -17,7 +17,8 @@ pub fn layer(manifest: &[u8], blobs: &[u8], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&layer).at(&layer)?;
     std::fs::write(layer.join(MANIFEST_FILE), manifest).at(&layer)?;
     std::fs::write(layer.join(BLOBS_FILE), blobs).at(&layer)?;
-    crate::layer::unpack::unpack_layer(&layer, &dir.join("target"), None).map(|_| ())
+    let store = Path::new(crate::artifacts::NIX_STORE);
+    crate::layer::unpack::unpack_layer(&layer, &dir.join("target"), None, store).map(|_| ())
 }
 
 /// Extracts `archive` (crane's `target.tar.zst`) into `dir/root`.
@@ -26,5 +27,9 @@ pub fn crane_archive(archive: &[u8], dir: &Path) -> Result<usize> {
     std::fs::write(&path, archive).at(&path)?;
     let root = dir.join("root");
     std::fs::create_dir_all(&root).at(&root)?;
-    crate::crane::extract_chain(&[path], &root, &Default::default())
+    let rules = crate::crane::Rules {
+        left_out: &Default::default(),
+        store: Some(Path::new(crate::artifacts::NIX_STORE)),
+    };
+    crate::crane::extract_chain(&[path], &root, &rules)
 }

@@ -97,7 +97,7 @@ pub fn link(
     }
     Ok(Inherited {
         target: target.to_path_buf(),
-        how: How::Linked(plain::link(from, target, workspace)?),
+        how: How::Linked(plain::link(from, target, workspace, store)?),
     })
 }
 
@@ -110,10 +110,10 @@ fn unpack_found(
     store: &Path,
 ) -> Result<Inherited> {
     let how = match kind {
-        Artifacts::Layer => How::Unpacked(unpack_layer(from, target, workspace)?),
+        Artifacts::Layer => How::Unpacked(unpack_layer(from, target, workspace, store)?),
         Artifacts::CraneArchives(archives) => How::Extracted {
             archives: archives.len(),
-            entries: crate::crane::unpack_archives(&archives, target, workspace)?,
+            entries: crate::crane::unpack_archives(&archives, target, workspace, store)?,
         },
         Artifacts::PlainTree => How::Copied(plain::copy_out(from, target, workspace, store)?),
         Artifacts::NotRecognised => return Err(artifacts::not_recognised(from)),

@@ -188,7 +188,7 @@ fn consistent_claims_of_huge_sizes() {
     // frame may hold, and a claim under that limit meets the frame's own
     // zstd header, which knows better.
     const TB: u64 = 1 << 40;
-    const UNDER_THE_LIMIT: u64 = 200 << 20;
+    const UNDER_THE_LIMIT: u64 = 100 << 20;
     for (claim, needle) in [
         (TB, "a frame holds at most"),
         (UNDER_THE_LIMIT, "its header says it expands to"),
@@ -468,6 +468,30 @@ fn a_full_disk_names_the_target_the_layer_and_the_bytes() {
     ] {
         assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
     }
+    // Measured once the staged tree is gone (it said 0 while it filled the disk).
+    let free: u64 = stderr
+        .split(" bytes free there")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a number of free bytes");
+    assert!(free > 500_000, "{free} bytes free: {stderr}");
+    assert_eq!(
+        snapshot(&p("small")),
+        before,
+        "the target or its directory changed"
+    );
+    // A crane archive on a full disk: the disk is full, the archive fine.
+    ok(&["export", "--from", s(&p("layer")), "--out", s(&p("crane"))]);
+    let stderr = fails(&[
+        "unpack",
+        "--from",
+        s(&p("crane")),
+        "--target-dir",
+        s(&target),
+    ]);
+    assert!(stderr.contains("no space left"), "{stderr}");
+    assert!(!stderr.contains("not a readable crane archive"), "{stderr}");
     assert_eq!(
         snapshot(&p("small")),
         before,
@@ -524,4 +548,162 @@ fn changes_to_a_base_that_is_not_a_parent_or_that_leave_no_tree() {
             "its directory \"release/deps\" is not listed",
         ],
     );
+}
+
+#[test]
+fn the_root_directory_is_no_target() {
+    // It panicked: "an absolute path below / has a parent".
+    let case = Case::new();
+    let root_link = case.path("root-link");
+    std::os::unix::fs::symlink("/", &root_link).unwrap();
+    for target in [Path::new("/"), &root_link] {
+        let stderr = fails(&[
+            "unpack",
+            "--from",
+            s(&case.path("layer")),
+            "--target-dir",
+            s(target),
+        ]);
+        assert!(
+            stderr.contains("the root directory cannot be a target directory"),
+            "{stderr}"
+        );
+    }
+    assert!(!Path::new("/release").exists());
+}
+
+/// An edit of a manifest.
+type Edit<'a> = dyn Fn(&mut Value) + 'a;
+
+#[test]
+fn names_paths_and_link_targets_no_file_system_takes() {
+    let long_name = "n".repeat(256);
+    let deep: String = (0..41)
+        .map(|_| "d".repeat(100))
+        .collect::<Vec<_>>()
+        .join("/");
+    let cases: [(&str, Box<Edit<'_>>); 4] = [
+        (
+            "a component longer than the 255 bytes",
+            Box::new(|m| *first_entry_path_mut(m) = format!("release/{long_name}").into()),
+        ),
+        (
+            "longer than the 4095 bytes a path may have",
+            Box::new(|m| *first_entry_path_mut(m) = format!("release/{deep}").into()),
+        ),
+        (
+            "a symlink with an empty target or a NUL byte in it",
+            Box::new(|m| {
+                m["entries"].as_array_mut().unwrap().push(serde_json::json!(
+                    {"kind": "symlink", "path": "z", "target": "a\u{0}b"}
+                ))
+            }),
+        ),
+        (
+            "a parent must be an absolute path",
+            Box::new(|m| m["parents"] = serde_json::json!(["relative/layer"])),
+        ),
+    ];
+    for (needle, edit) in cases {
+        let case = Case::new();
+        case.edit_manifest("layer", edit);
+        case.unpack_fails("layer", &[s(&case.path("layer")), needle]);
+    }
+}
+
+#[test]
+fn a_path_too_long_once_laid_out_names_the_layer_and_the_entry() {
+    // Within the limits a manifest is checked against, too long below the
+    // target: the error names the layer and the entry, not a staging path
+    // gone by the time it is read.
+    let case = Case::new();
+    let mut dirs: Vec<String> = (1..=20)
+        .map(|n| vec!["d".repeat(200); n].join("/"))
+        .collect();
+    // 4,082 bytes below the target: more than PATH_MAX below its staging directory.
+    dirs.push(format!("{}/{}", dirs[19], "e".repeat(60)));
+    case.edit_manifest("layer", |m| {
+        let entries = m["entries"].as_array_mut().unwrap();
+        for dir in &dirs {
+            entries.push(
+                serde_json::json!({"kind": "dir", "path": format!("z/{dir}"), "mode": 0o755}),
+            );
+        }
+        entries.push(serde_json::json!({"kind": "dir", "path": "z", "mode": 0o755}));
+        entries.sort_by(|a, b| {
+            let (a, b) = (a["path"].as_str().unwrap(), b["path"].as_str().unwrap());
+            a.split('/').cmp(b.split('/'))
+        });
+    });
+    let target = case.path("target");
+    let stderr = fails(&[
+        "unpack",
+        "--from",
+        s(&case.path("layer")),
+        "--target-dir",
+        s(&target),
+    ]);
+    for needle in [
+        s(&case.path("layer")),
+        "entry \"z/ddd",
+        "cannot be laid out in",
+        "File name too long",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+    assert!(!stderr.contains(".unpack-"), "{stderr}");
+}
+
+#[test]
+fn a_bare_target_directory_says_what_was_looked_for() {
+    let case = Case::new();
+    for verb in ["link", "unpack"] {
+        let stderr = fails(&[
+            verb,
+            "--from",
+            s(&case.path("tree")),
+            "--target-dir",
+            s(&case.path("t")),
+        ]);
+        for needle in [
+            "manifest.json",
+            "target/",
+            "target.tar.zst",
+            s(&case.path("tree")),
+        ] {
+            assert!(
+                stderr.contains(needle),
+                "{verb}: {needle:?} not in: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_plain_tree_with_an_mtime_before_1970() {
+    let case = Case::new();
+    let plain = case.path("plain");
+    ok(&[
+        "pack",
+        "--format",
+        "plain",
+        "--target-dir",
+        s(&case.path("tree")),
+        "--out",
+        s(&plain),
+    ]);
+    std::fs::write(plain.join("cargo-inherit-mtime.json"), "-5").unwrap();
+    for verb in ["link", "unpack"] {
+        let stderr = fails(&[
+            verb,
+            "--from",
+            s(&plain),
+            "--target-dir",
+            s(&case.path("t")),
+        ]);
+        assert!(
+            stderr.contains("mtime -5 is before 1970"),
+            "{verb}: {stderr}"
+        );
+    }
 }

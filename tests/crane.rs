@@ -248,9 +248,11 @@ fn a_crane_symlink_output_unpacks_to_writable_copies() {
         .unwrap();
     }
     std::os::unix::fs::symlink("libown-1.rlib", newer.join("target/debug/deps/relative")).unwrap();
+    // A build script may link anywhere from its OUT_DIR (see `symlinks`).
+    std::fs::create_dir_all(newer.join("target/debug/build/x-2/out")).unwrap();
     std::os::unix::fs::symlink(
         "/nonexistent/dangling",
-        newer.join("target/debug/deps/dangling"),
+        newer.join("target/debug/build/x-2/out/dangling"),
     )
     .unwrap();
     make_store_like(&store);
@@ -285,7 +287,7 @@ fn a_crane_symlink_output_unpacks_to_writable_copies() {
         }
     );
     assert_eq!(
-        got["debug/deps/dangling"],
+        got["debug/build/x-2/out/dangling"],
         Snap::Symlink {
             target: "/nonexistent/dangling".into()
         }

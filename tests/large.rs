@@ -1,5 +1,5 @@
 //! Large files are stored in parts of at most 64 MiB and no frame holds more
-//! than 256 MiB, so what pack and unpack hold in memory is bounded by the
+//! than 128 MiB, so what pack and unpack hold in memory is bounded by the
 //! frame size and the thread count, not by the largest file.
 
 mod common;
@@ -41,8 +41,8 @@ fn a_file_larger_than_a_blob_is_stored_in_bounded_parts() {
         "a blob over 64 MiB"
     );
     assert!(
-        m.frames.iter().all(|f| f.raw_length <= 256 * MIB),
-        "a frame over 256 MiB"
+        m.frames.iter().all(|f| f.raw_length <= 128 * MIB),
+        "a frame over 128 MiB"
     );
     // The rlib's rmeta pieces are the rmeta file's: stored once.
     let stored: u64 = m.blobs.iter().map(|b| b.size).sum();
@@ -84,7 +84,7 @@ fn a_frame_claimed_past_the_limit_is_refused_before_it_is_read() {
     let target = work.path().join("target");
     let stderr = fails(&["unpack", "--from", s(&out), "--target-dir", s(&target)]);
     assert!(
-        stderr.contains(s(&out)) && stderr.contains("a frame holds at most 268435456"),
+        stderr.contains(s(&out)) && stderr.contains("a frame holds at most 134217728"),
         "{stderr}"
     );
     assert!(!target.exists());

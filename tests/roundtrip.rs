@@ -66,8 +66,10 @@ fn op() -> impl Strategy<Value = (usize, usize, Op)> {
         Just(0o600),
         Just(0o664)
     ];
+    // Symlinks as cargo and build scripts make them: ones that would lead
+    // out of the tree are refused (tests/hostile.rs).
     let targets = prop_oneof![
-        Just("../a".to_string()),
+        Just("sub/../a".to_string()),
         Just("/nix/store/0000-absolute/lib".to_string()),
         Just("dangling-nowhere".to_string()),
         Just("a".to_string()),
@@ -159,7 +161,7 @@ fn round_trip(ops: &[(usize, usize, Op)], frame_size: u64) {
         prune_unused: None,
     })
     .unwrap();
-    unpack_layer(&layer, &out, None).unwrap();
+    unpack_layer(&layer, &out, None, Path::new("/nix/store")).unwrap();
 
     assert_eq!(snapshot(&out), expected_after_unpack(&before));
     assert_all_mtimes_one(&out);

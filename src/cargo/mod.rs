@@ -11,6 +11,7 @@ pub mod rebuilt;
 pub mod skeleton;
 pub mod split;
 pub mod stdout;
+pub mod symlinks;
 pub mod units;
 pub mod watched;
 pub mod workspace;

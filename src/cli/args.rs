@@ -68,7 +68,7 @@ pub struct Pack {
     /// deps layer, pulled from binary caches by every later build), else 1.
     #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     level: Level,
-    /// Raw bytes per independent zstd frame, at most 256 MiB: in 128 MiB
+    /// Raw bytes per independent zstd frame, at most 128 MiB: in 128 MiB
     /// long-distance matching finds 2% more than in 64 MiB, and a deps
     /// layer still has several frames per core to unpack in parallel.
     #[arg(long, default_value_t = 128 << 20)]

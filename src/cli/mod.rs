@@ -89,19 +89,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             print_report(&explained.explanation, e.json, true);
             explained.verdict(e.deny)?;
         }
-        Command::Report(r) => {
-            let report = report::report(&r.name, &r.layer, &r.rebuilt, &r.cargo_log)?;
-            if let Some(out) = &r.out {
-                report::write(&report, out)?;
-            }
-            println!("{}", report.timed(&r.seconds()));
-        }
+        Command::Report(r) => print_timed_report(&r)?,
         Command::SplitStdout { log } => stdout::split_into(&log)?,
         Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
         Command::BuildDir { workspace } => {
-            if let Some(dir) = workspace::separate_build_dir(&workspace)? {
-                println!("{}", dir.display());
-            }
+            print_lines(workspace::separate_build_dir(&workspace)?.map(|d| d.display().to_string()))
         }
         Command::Inspect { layer, json } => print_report(&inspect::inspect(&layer)?, json, true),
         Command::Sources { workspace, out } => write_json(&out, &members::sources(&workspace)?)?,
@@ -111,12 +103,27 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             cargo_args,
         } => {
             let commands: Vec<String> = commands.split(';').map(str::to_string).collect();
-            for command in fan_out::fan_out(&workspace, &commands, &cargo_args)? {
-                println!("{command}");
-            }
+            print_lines(fan_out::fan_out(&workspace, &commands, &cargo_args)?)
         }
     }
     Ok(())
+}
+
+/// The report of a derivation: on stdout with its timings, and without
+/// them into `--out` (an output's file must not change from run to run).
+fn print_timed_report(r: &args::Report) -> Result<()> {
+    let report = report::report(&r.name, &r.layer, &r.rebuilt, &r.cargo_log)?;
+    if let Some(out) = &r.out {
+        report::write(&report, out)?;
+    }
+    println!("{}", report.timed(&r.seconds()));
+    Ok(())
+}
+
+fn print_lines(lines: impl IntoIterator<Item = impl std::fmt::Display>) {
+    for line in lines {
+        println!("{line}");
+    }
 }
 
 /// A report on stdout: as JSON (pretty or one line), or as text.

@@ -6,15 +6,13 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 
-use rayon::prelude::*;
 use zstd::zstd_safe::CParameter;
 
 use crate::error::{Error, IoContext, Result};
 use crate::layer::manifest::{BlobId, BlobRef, Frame, MAX_FRAME};
 use crate::tree::blob::Span;
-use crate::tree::pool::Pool;
 
 /// A blob to store: its span of the file at `path`, which it was hashed
 /// from, and the group of files it belongs to (one crate's: see `plan_frames`).
@@ -79,21 +77,21 @@ impl std::str::FromStr for Level {
     }
 }
 
-/// Splits sources, in the order given, into frames of about `frame_size`
-/// (and at most `MAX_FRAME`) raw bytes. Below `MAX_FRAME` a frame is only
-/// closed between groups, so the parts of one crate's files are
-/// decompressed together.
+/// Splits sources, in the order given, into frames of at most `frame_size`
+/// (and `MAX_FRAME`) raw bytes, or one blob where a blob is larger. A frame
+/// is also closed between groups once it is three quarters full, so that
+/// one crate's files mostly share a frame and are decompressed together.
 pub fn plan_frames(sources: Vec<NewBlob>, frame_size: u64) -> Vec<Vec<NewBlob>> {
+    let limit = frame_size.clamp(1, MAX_FRAME);
     let mut frames = Vec::new();
     let mut current: Vec<NewBlob> = Vec::new();
     let mut bytes = 0;
     for source in sources {
-        // A crate's files stay together, unless that would pass MAX_FRAME.
-        let same_group = current
+        let new_group = current
             .last()
-            .is_some_and(|last| last.group == source.group);
-        let full = bytes >= frame_size && !same_group;
-        if !current.is_empty() && (full || bytes + source.span.size > MAX_FRAME) {
+            .is_some_and(|last| last.group != source.group);
+        let full = bytes + source.span.size > limit || (new_group && bytes >= limit / 4 * 3);
+        if !current.is_empty() && full {
             frames.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -109,10 +107,11 @@ pub fn plan_frames(sources: Vec<NewBlob>, frame_size: u64) -> Vec<Vec<NewBlob>> 
 /// A compressed frame and where its blobs sit in the raw bytes.
 type Packed = (Vec<u8>, u64, Vec<BlobRef>);
 
-/// Compresses `frames` at `level` on all cores while one more thread
+/// Compresses `frames` at `level` on all cores while the calling thread
 /// appends them to `out` in frame order, so writing overlaps compression and
-/// the layout stays deterministic. Returns the frame table and where each
-/// blob landed.
+/// the layout stays deterministic. No more frames are compressed ahead of
+/// the writer than there are threads (see `Window`), so memory holds a few
+/// frames, not the layer. Returns the frame table and where each blob landed.
 pub fn write_frames(
     out: &mut File,
     out_path: &Path,
@@ -120,33 +119,43 @@ pub fn write_frames(
     level: i32,
     long_distance: bool,
 ) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
-    let (sender, receiver) = mpsc::channel::<(usize, Packed)>();
+    let threads = rayon::current_num_threads().clamp(1, frames.len().max(1));
+    let window = Window::new(threads, frames.len());
+    let (sender, receiver) = mpsc::channel::<(usize, Result<Packed>)>();
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || write_in_order(out, out_path, receiver, frames.len()));
-        let workspaces = Pool::new(|| Workspace::new(level, long_distance));
-        let compressed = frames.par_iter().enumerate().try_for_each(|(i, sources)| {
-            let packed = workspaces.with(|work| work.frame(i as u32, sources, out_path))?;
-            // A closed channel means the writer failed; it reports why.
-            sender.send((i, packed)).or(Ok(()))
-        });
+        for _ in 0..threads {
+            let (sender, window) = (sender.clone(), &window);
+            scope.spawn(move || {
+                let mut work = Workspace::new(level, long_distance);
+                while let Some(i) = window.take() {
+                    let packed = work.frame(i as u32, &frames[i], out_path);
+                    // A closed channel means the writer stopped; it says why.
+                    if sender.send((i, packed)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         drop(sender);
-        let written = writer.join().expect("the frame writer does not panic");
-        compressed.and(written)
+        let written = write_in_order(out, out_path, receiver, &window);
+        // Wakes any thread still waiting for room, so the scope ends.
+        window.stop();
+        written
     })
 }
 
 fn write_in_order(
     out: &mut File,
     out_path: &Path,
-    receiver: mpsc::Receiver<(usize, Packed)>,
-    count: usize,
+    receiver: mpsc::Receiver<(usize, Result<Packed>)>,
+    window: &Window,
 ) -> Result<(Vec<Frame>, Vec<BlobRef>)> {
-    let mut table = Vec::with_capacity(count);
+    let mut table = Vec::with_capacity(window.count);
     let mut blobs = Vec::new();
     let mut offset = 0;
     let mut waiting = BTreeMap::new();
     for (i, packed) in receiver {
-        waiting.insert(i, packed);
+        waiting.insert(i, packed?);
         while let Some((bytes, raw_length, refs)) = waiting.remove(&table.len()) {
             out.write_all(&bytes).at(out_path)?;
             let length = bytes.len() as u64;
@@ -157,9 +166,72 @@ fn write_in_order(
             });
             offset += length;
             blobs.extend(refs);
+            window.written(table.len());
         }
     }
     Ok((table, blobs))
+}
+
+/// Hands out frame indices in order, at most `ahead` past the last frame
+/// written: frames finished out of order wait in memory for the writer.
+struct Window {
+    ahead: usize,
+    count: usize,
+    state: Mutex<WindowState>,
+    room: Condvar,
+}
+
+struct WindowState {
+    next: usize,
+    written: usize,
+    stopped: bool,
+}
+
+impl Window {
+    fn new(ahead: usize, count: usize) -> Window {
+        Window {
+            ahead,
+            count,
+            state: Mutex::new(WindowState {
+                next: 0,
+                written: 0,
+                stopped: false,
+            }),
+            room: Condvar::new(),
+        }
+    }
+
+    /// The next frame to compress, once there is room for it; None when
+    /// every frame is handed out or the writer stopped.
+    fn take(&self) -> Option<usize> {
+        let state = self.state.lock().expect("no thread panics holding it");
+        let mut state = (self.room)
+            .wait_while(state, |s| {
+                !s.stopped && s.next < self.count && s.next >= s.written + self.ahead
+            })
+            .expect("no thread panics holding it");
+        if state.stopped || state.next >= self.count {
+            return None;
+        }
+        state.next += 1;
+        Some(state.next - 1)
+    }
+
+    fn written(&self, frames: usize) {
+        self.state
+            .lock()
+            .expect("no thread panics holding it")
+            .written = frames;
+        self.room.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state
+            .lock()
+            .expect("no thread panics holding it")
+            .stopped = true;
+        self.room.notify_all();
+    }
 }
 
 /// One thread's compressor and buffer, reused from frame to frame: fresh
@@ -182,16 +254,25 @@ impl Workspace {
         }
     }
 
-    fn compress(&mut self) -> std::io::Result<Vec<u8>> {
+    /// Compresses `raw` into a buffer reserved first, so that short memory
+    /// is an error naming the frame, not an abort.
+    fn compress(&mut self, index: u32, out_path: &Path) -> Result<Vec<u8>> {
         if self.compressor.is_none() {
-            let mut compressor = zstd::bulk::Compressor::new(self.level)?;
-            compressor.set_parameter(CParameter::EnableLongDistanceMatching(self.long_distance))?;
+            let mut compressor = zstd::bulk::Compressor::new(self.level).at(out_path)?;
+            (compressor.set_parameter(CParameter::EnableLongDistanceMatching(self.long_distance)))
+                .at(out_path)?;
             self.compressor = Some(compressor);
         }
-        self.compressor
-            .as_mut()
-            .expect("set above")
-            .compress(&self.raw)
+        let mut packed = Vec::new();
+        let bound = zstd::zstd_safe::compress_bound(self.raw.len()) as u64;
+        Error::reserve(&mut packed, bound, out_path, || {
+            format!("frame {index}, compressed,")
+        })?;
+        let compressor = self.compressor.as_mut().expect("set above");
+        compressor
+            .compress_to_buffer(&self.raw, &mut packed)
+            .at(out_path)?;
+        Ok(packed)
     }
 
     fn frame(
@@ -201,6 +282,10 @@ impl Workspace {
         out_path: &Path,
     ) -> Result<(Vec<u8>, u64, Vec<BlobRef>)> {
         self.raw.clear();
+        let raw_length = sources.iter().map(|source| source.span.size).sum();
+        Error::reserve(&mut self.raw, raw_length, out_path, || {
+            format!("frame {index}")
+        })?;
         let mut refs = Vec::with_capacity(sources.len());
         for source in sources {
             let start = self.raw.len();
@@ -221,7 +306,7 @@ impl Workspace {
                 size: span.size,
             });
         }
-        let packed = self.compress().at(out_path)?;
+        let packed = self.compress(index, out_path)?;
         Ok((packed, self.raw.len() as u64, refs))
     }
 }

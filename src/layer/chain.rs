@@ -1,12 +1,13 @@
-//! A layer and the chain of parents it builds on, opened for reading: each
-//! layer's tree made whole, and where any blob of the chain is stored.
+//! A layer and the chain of parents it builds on, opened for reading: the
+//! top layer's tree made whole, and where any blob of the chain is stored.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::cargo::left_out::LeftOut;
 use crate::error::{Error, Result};
-use crate::layer::delta::{self, Changes};
+use crate::layer::check;
+use crate::layer::delta::Tree;
 use crate::layer::manifest::{BlobId, Foreign};
 pub use crate::layer::reader::{FrameBuffers, Layer};
 use crate::tree::blob::Span;
@@ -71,7 +72,7 @@ impl Chain {
         let mut chain = Chain::empty();
         chain.push(top);
         chain.extend(&parents, 0)?;
-        chain.make_trees_whole()?;
+        chain.make_tree_whole(0)?;
         Ok(chain)
     }
 
@@ -86,43 +87,109 @@ impl Chain {
                 chain.extend(&grand, at)?;
             }
         }
-        chain.make_trees_whole()?;
+        if !chain.layers.is_empty() {
+            // The first parent is what the new layer's tree is diffed against.
+            chain.make_tree_whole(0)?;
+        }
         Ok(chain)
     }
 
-    /// Gives every layer stored as changes to a base (see `delta`) its
-    /// whole tree, bases first.
-    fn make_trees_whole(&mut self) -> Result<()> {
-        for i in 0..self.layers.len() {
-            self.make_tree_whole(i, 0)?;
+    /// Gives layer `i`, when stored as changes to a base (see `delta`), its
+    /// whole tree. Only the layer laid out (or diffed against) needs one;
+    /// the other layers of a chain are read for their blobs alone, so
+    /// memory grows with one tree, not with the chain.
+    fn make_tree_whole(&mut self, i: usize) -> Result<()> {
+        if self.layers[i].manifest.base.is_none() {
+            return Ok(());
         }
+        let bases = self.bases()?;
+        let mut path = vec![i];
+        while let Some(base) = bases[*path.last().expect("starts with i")] {
+            // Bases are parents, so a chain of bases is shorter than the chain.
+            if path.len() > self.layers.len() {
+                return Err(self.bad_base(i, "layers are each other's base"));
+            }
+            path.push(base);
+        }
+        let root = path.pop().expect("holds i and its base");
+        let mut tree = Tree::new(&self.layers[root].manifest.entries);
+        for &layer in path.iter().rev() {
+            let m = &self.layers[layer].manifest;
+            tree.apply(&m.entries, &m.removed);
+        }
+        let tree = tree.into_entries();
+        check::check_whole_tree(&self.layers[i].path, &tree)?;
+        self.layers[i].manifest.set_tree(tree);
         Ok(())
     }
 
-    fn make_tree_whole(&mut self, i: usize, depth: usize) -> Result<()> {
-        let Some(base) = self.layers[i].manifest.base.clone() else {
-            return Ok(());
-        };
-        let layer = self.layers[i].path.clone();
-        let bad_base = |reason: &str| Error::MissingParent {
-            layer: layer.clone(),
-            parent: base.clone(),
-            reason: reason.into(),
-        };
-        let j = (self.layers.iter())
-            .position(|l| l.path == base)
-            .ok_or_else(|| bad_base("the base is not among the layers opened"))?;
-        // Bases are parents, so a chain of bases is shorter than the chain.
-        if depth > self.layers.len() || i == j {
-            return Err(bad_base("layers are each other's base"));
+    /// Calls `visit` with every layer's whole tree, bases before the layers
+    /// made on them, holding a tree only while a layer still to visit is
+    /// made on it, and handing it on to the last such layer (iteratively:
+    /// the input sets how deep bases go).
+    pub fn for_each_tree(&self, mut visit: impl FnMut(&Layer, &Tree) -> Result<()>) -> Result<()> {
+        let bases = self.bases()?;
+        let mut made_on = vec![Vec::new(); self.layers.len()];
+        let mut todo = Vec::new();
+        for (i, base) in bases.iter().enumerate() {
+            match base {
+                Some(base) => made_on[*base].push(i),
+                None => todo.push(i),
+            }
         }
-        self.make_tree_whole(j, depth + 1)?;
-        let changes = Changes {
-            changed: std::mem::take(&mut self.layers[i].manifest.entries),
-            removed: std::mem::take(&mut self.layers[i].manifest.removed),
+        let mut waiting: Vec<usize> = made_on.iter().map(Vec::len).collect();
+        let mut held: HashMap<usize, Tree> = HashMap::new();
+        let mut visited = vec![false; self.layers.len()];
+        while let Some(i) = todo.pop() {
+            let mut tree = match bases[i] {
+                None => Tree::default(),
+                Some(base) => {
+                    waiting[base] -= 1;
+                    match waiting[base] {
+                        0 => held.remove(&base).expect("held until its last layer"),
+                        _ => held[&base].clone(),
+                    }
+                }
+            };
+            let m = &self.layers[i].manifest;
+            tree.apply(&m.entries, &m.removed);
+            visit(&self.layers[i], &tree)?;
+            visited[i] = true;
+            if !made_on[i].is_empty() {
+                held.insert(i, tree);
+                todo.extend(&made_on[i]);
+            }
+        }
+        // A layer no walk from a whole tree reaches is in a loop of bases.
+        match visited.iter().position(|&seen| !seen) {
+            Some(looping) => Err(self.bad_base(looping, "layers are each other's base")),
+            None => Ok(()),
+        }
+    }
+
+    /// Each layer's base, as an index into `layers`.
+    fn bases(&self) -> Result<Vec<Option<usize>>> {
+        let at: HashMap<&Path, usize> = (self.layers.iter().enumerate())
+            .map(|(i, l)| (l.path.as_path(), i))
+            .collect();
+        let base_of = |(i, layer): (usize, &Layer)| match &layer.manifest.base {
+            None => Ok(None),
+            Some(base) => match at.get(base.as_path()) {
+                Some(&j) if j != i => Ok(Some(j)),
+                Some(_) => Err(self.bad_base(i, "layers are each other's base")),
+                None => Err(self.bad_base(i, "the base is not among the layers opened")),
+            },
         };
-        let whole = delta::apply(&self.layers[j].manifest.entries, changes);
-        self.layers[i].manifest.set_tree(&layer, whole)
+        self.layers.iter().enumerate().map(base_of).collect()
+    }
+
+    fn bad_base(&self, i: usize, reason: &str) -> Error {
+        let layer = &self.layers[i];
+        Error::MissingParent {
+            layer: layer.path.clone(),
+            parent: layer.manifest.base.clone().unwrap_or_default(),
+            reason: reason.into(),
+        }
     }
 
     fn empty() -> Chain {

@@ -13,18 +13,23 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::manifest::{path_order, Entry, Manifest, MAX_FRAME};
+use super::manifest::{path_order, Entry, Manifest, MAX_BLOB, MAX_FRAME};
 use crate::error::{Error, Result};
 use crate::tree::blob::BlobId;
-use crate::tree::paths::check_relative;
+use crate::tree::paths::{check_link_target, check_relative};
 
 impl Manifest {
     /// Checks what can be checked of a manifest as read: a whole tree, or
-    /// the changes to a base (`set_tree` checks the tree they make).
+    /// the changes to a base (`check_whole_tree` checks the tree they make).
     pub(super) fn check(&self, layer: &Path) -> Result<()> {
         match &self.base {
             None => check_tree(layer, &self.entries)?,
             Some(base) => check_changes(layer, self, base)?,
+        }
+        if let Some(parent) = self.parents.iter().find(|p| !p.is_absolute()) {
+            let reason =
+                "a parent must be an absolute path (it would resolve against any directory)";
+            return Err(Error::bad_entry(layer, &parent.to_string_lossy(), reason));
         }
         if let Some(mtime) = self.mtime.filter(|&t| t < 1) {
             let reason = format!("{mtime} is before 1970");
@@ -39,16 +44,21 @@ impl Manifest {
         check_foreign(layer, self)
     }
 
-    /// This layer's whole tree, made of its base's by `delta::apply`:
-    /// checked as a tree now that it is one.
-    pub fn set_tree(&mut self, layer: &Path, entries: Vec<Entry>) -> Result<()> {
+    /// This layer's whole tree, made of its base's by `delta::Tree` and
+    /// checked by `check_whole_tree`.
+    pub(super) fn set_tree(&mut self, entries: Vec<Entry>) {
         self.entries = entries;
         self.base = None;
         self.removed.clear();
-        check_tree(layer, &self.entries)?;
-        check_parts(layer, &self.entries)?;
-        check_links(layer, &self.entries)
     }
+}
+
+/// A layer's tree made of its base's by `delta::Tree`, checked as a tree
+/// now that it is one.
+pub(super) fn check_whole_tree(layer: &Path, entries: &[Entry]) -> Result<()> {
+    check_tree(layer, entries)?;
+    check_parts(layer, entries)?;
+    check_links(layer, entries)
 }
 
 /// Paths that cannot escape, each after the one before it in tree order.
@@ -94,6 +104,9 @@ fn check_tree(layer: &Path, entries: &[Entry]) -> Result<()> {
             if let Some(reason) = reason {
                 return Err(Error::bad_entry(layer, path, reason));
             }
+        }
+        if let Entry::Symlink { target, .. } = entry {
+            check_link_target(target).map_err(|reason| Error::bad_entry(layer, path, reason))?;
         }
         if let Entry::Dir { mode, .. } | Entry::File { mode, .. } = entry {
             if mode & !0o777 != 0 {
@@ -209,6 +222,13 @@ fn check_foreign(layer: &Path, manifest: &Manifest) -> Result<()> {
                     &blob.hash.to_string(),
                     "the blob names no file it lies in",
                 ));
+            }
+            if blob.size > MAX_BLOB {
+                let reason = format!(
+                    "the blob claims {} bytes; a blob holds at most {MAX_BLOB}",
+                    blob.size
+                );
+                return Err(bad(&blob.hash.to_string(), &reason));
             }
         }
     }

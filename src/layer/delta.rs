@@ -8,7 +8,8 @@
 //! stored as changed: the base's entries kept in a tree are never linked,
 //! and a tree's groups all come from its own layer.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::layer::manifest::{path_order, Entry};
 
@@ -50,23 +51,58 @@ pub fn diff(base: &[Entry], tree: &[Entry]) -> Option<Changes> {
     (changed.len() + removed.len() < tree.len() / 2).then_some(Changes { changed, removed })
 }
 
-/// The tree `diff` was made from: `base` without what was removed, with
-/// what changed in place, in tree order.
-pub fn apply(base: &[Entry], changes: Changes) -> Vec<Entry> {
-    let Changes { changed, removed } = changes;
-    let gone: HashSet<&str> = removed
-        .iter()
-        .map(String::as_str)
-        .chain(changed.iter().map(Entry::path))
-        .collect();
-    let mut tree: Vec<Entry> = base
-        .iter()
-        .filter(|e| !gone.contains(e.path()))
-        .cloned()
-        .collect();
-    tree.extend(changed);
-    tree.sort_by(|a, b| path_order(a.path(), b.path()));
-    tree
+/// The tree `diff` was made from, when made of its base: `base` without
+/// what was removed, with what changed in place, in tree order. Made by
+/// one set of changes after another, each costing
+/// its own size (times a logarithm), not the tree's: a chain of thousands
+/// of small layers is made whole in one pass.
+#[derive(Clone, Default)]
+pub struct Tree {
+    entries: BTreeMap<TreeOrder, Entry>,
+}
+
+/// A path, ordered as a tree lists it (see `path_order`).
+#[derive(Clone, PartialEq, Eq)]
+struct TreeOrder(String);
+
+impl Ord for TreeOrder {
+    fn cmp(&self, other: &Self) -> Ordering {
+        path_order(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for TreeOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Tree {
+    pub fn new(entries: &[Entry]) -> Tree {
+        let mut tree = Tree::default();
+        tree.apply(entries, &[]);
+        tree
+    }
+
+    /// Removes the paths in `removed`, then puts each of `changed` in place.
+    pub fn apply(&mut self, changed: &[Entry], removed: &[String]) {
+        for path in removed {
+            self.entries.remove(&TreeOrder(path.clone()));
+        }
+        for entry in changed {
+            let key = TreeOrder(entry.path().to_string());
+            self.entries.insert(key, entry.clone());
+        }
+    }
+
+    /// The entries, in tree order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    pub fn into_entries(self) -> Vec<Entry> {
+        self.entries.into_values().collect()
+    }
 }
 
 fn is_linked(entry: &Entry) -> bool {
@@ -75,7 +111,7 @@ fn is_linked(entry: &Entry) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{apply, diff};
+    use super::{diff, Tree};
     use crate::layer::manifest::{BlobId, Entry};
 
     fn dir(path: &str) -> Entry {
@@ -118,7 +154,9 @@ mod tests {
             ["release/deps/lib06.rlib", "release/deps/new", "release/new"]
         );
         assert_eq!(changes.removed, ["release/deps/lib03.rlib"]);
-        assert_eq!(apply(&base, changes), tree);
+        let mut made = Tree::new(&base);
+        made.apply(&changes.changed, &changes.removed);
+        assert_eq!(made.into_entries(), tree);
     }
 
     #[test]

@@ -9,10 +9,13 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::artifacts::ARCHIVE;
+use crate::artifacts::{ARCHIVE, NIX_STORE};
 use crate::error::{Error, IoContext, Result};
 use crate::layer::unpack::unpack_layer;
+use crate::tree::fs::claim_dir_beside;
 use crate::tree::scan::Inode;
+
+const TREE_PREFIX: &str = ".export-";
 
 /// What `export` wrote: the archive's path.
 pub struct Exported(pub PathBuf);
@@ -26,11 +29,18 @@ impl std::fmt::Display for Exported {
 /// Writes the full tree of a layer as `OUT/target.tar.zst`, entry for entry
 /// what crane's `tar --sort=name --mtime=@1 --owner=0 --group=0 --mode=u+w`
 /// piped into zstd gives, so crane can inherit it.
+/// The tree is laid out in `out` too, under a name the next export there
+/// removes should this one be killed, as it does a partial archive.
 pub fn export(from: &Path, out: &Path) -> Result<Exported> {
-    let temp = tempfile::tempdir().at(std::env::temp_dir())?;
+    let _claim = claim_dir_beside(out, |name| {
+        name.starts_with(".tmp") || name.starts_with(TREE_PREFIX)
+    })?;
+    let temp = tempfile::Builder::new()
+        .prefix(TREE_PREFIX)
+        .tempdir_in(out)
+        .at(out)?;
     let tree = temp.path().join("target");
-    unpack_layer(from, &tree, None)?;
-    std::fs::create_dir_all(out).at(out)?;
+    unpack_layer(from, &tree, None, Path::new(NIX_STORE))?;
     let partial = tempfile::NamedTempFile::new_in(out).at(out)?;
     let encoder = zstd::stream::write::Encoder::new(BufWriter::new(partial.as_file()), 3)
         .at(partial.path())?;

@@ -3,18 +3,23 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::artifacts::Artifacts;
 use crate::cargo::left_out::LeftOut;
-use crate::crane::extract_chain;
+use crate::crane::{extract_chain, Rules};
 use crate::error::{Error, IoContext, Result};
-use crate::layer::chain::{Chain, ForeignRef, FrameBuffers};
+use crate::layer::chain::{Chain, ForeignRef};
 use crate::layer::hashing::hash_files;
-use crate::layer::manifest::{BlobId, Foreign, ForeignBlob};
+use crate::layer::manifest::{BlobId, Foreign, ForeignBlob, MAX_BLOB};
 use crate::plain::{plain_root, tree_nodes};
 use crate::tree::blob::Span;
 use crate::tree::scan::{scan, Node, NodeKind};
+use nix::fcntl::OFlag;
+
+/// What the directories crane archives are extracted into start with.
+pub const SCRATCH_PREFIX: &str = ".foreign-";
 
 /// The tree of a foreign parent, readable file by file.
 pub struct ForeignTree {
@@ -26,15 +31,23 @@ pub struct ForeignTree {
 }
 
 impl ForeignTree {
-    /// Extracts a crane archive chain into a temporary directory, or reads
-    /// a plain tree (crane use-symlink) where it is.
-    pub fn open(path: &Path) -> Result<ForeignTree> {
+    /// Extracts a crane archive chain into a directory in `scratch` named
+    /// `SCRATCH_PREFIX*` (a place the next run cleans, should this one be
+    /// killed), or reads a plain tree (crane use-symlink) where it is.
+    pub fn open(path: &Path, scratch: &Path) -> Result<ForeignTree> {
         match Artifacts::detect(path)? {
             Artifacts::CraneArchives(archives) => {
-                let temp = tempfile::tempdir().at(std::env::temp_dir())?;
+                let temp = tempfile::Builder::new()
+                    .prefix(SCRATCH_PREFIX)
+                    .tempdir_in(scratch)
+                    .at(scratch)?;
                 let root = temp.path().join("target");
                 std::fs::create_dir(&root).at(&root)?;
-                extract_chain(&archives, &root, &LeftOut::default())?;
+                let rules = Rules {
+                    left_out: &LeftOut::default(),
+                    store: None,
+                };
+                extract_chain(&archives, &root, &rules)?;
                 Ok(ForeignTree {
                     root,
                     plain: None,
@@ -92,14 +105,59 @@ impl ForeignTree {
         Ok(nodes)
     }
 
-    /// Reads a whole file of the tree into `buf`, following symlinks.
-    pub fn read(&self, rel: &str, buf: &mut Vec<u8>) -> Result<()> {
+    /// Opens a file of the tree, following symlinks: a regular file only
+    /// (never blocking on a FIFO), since its blobs are read at offsets.
+    fn open_file(&self, rel: &str) -> Result<ForeignFile> {
         let path = self.root.join(rel);
+        let file = std::fs::File::options()
+            .read(true)
+            .custom_flags(OFlag::O_NONBLOCK.bits())
+            .open(&path)
+            .at(&path)?;
+        if !file.metadata().at(&path)?.is_file() {
+            return Err(Error::bad_input(
+                &path,
+                "not a regular file, which a layer's blobs are read from",
+            ));
+        }
+        Ok(ForeignFile { file, path })
+    }
+}
+
+/// A file of a foreign parent, opened to read blobs from.
+pub struct ForeignFile {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl ForeignFile {
+    /// Reads `span` into `buf`; less when the file is shorter, which the
+    /// blob's hash then tells.
+    pub fn read_span(&self, span: &Span, buf: &mut Vec<u8>) -> Result<()> {
         buf.clear();
-        std::fs::File::open(&path)
-            .and_then(|mut f| f.read_to_end(buf))
-            .at(&path)
+        let mut reader = ReadAt {
+            file: &self.file,
+            at: span.offset,
+        };
+        (&mut reader)
+            .take(span.size)
+            .read_to_end(buf)
+            .at(&self.path)
             .map(|_| ())
+    }
+}
+
+/// Reads a file from an offset on, without moving a shared cursor.
+struct ReadAt<'f> {
+    file: &'f std::fs::File,
+    at: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.file.read_at(buf, self.at)?;
+        self.at += read as u64;
+        Ok(read)
     }
 }
 
@@ -109,32 +167,29 @@ pub struct ForeignTrees {
 }
 
 impl ForeignTrees {
-    /// Opens the `used` foreign parents of `chain`.
-    pub fn open(chain: &Chain, used: impl IntoIterator<Item = ForeignRef>) -> Result<Self> {
+    /// Opens the `used` foreign parents of `chain`, extracting crane
+    /// archives into `scratch` (see `ForeignTree::open`).
+    pub fn open(
+        chain: &Chain,
+        used: impl IntoIterator<Item = ForeignRef>,
+        scratch: &Path,
+    ) -> Result<Self> {
         let mut trees = HashMap::new();
         for parent in used {
             let layer = &chain.layers[parent.layer].path;
             let path = &chain.foreign(parent).path;
-            let tree =
-                ForeignTree::open(path).map_err(|e| Error::missing_parent(layer, path, e))?;
+            let tree = ForeignTree::open(path, scratch)
+                .map_err(|e| Error::missing_parent(layer, path, e))?;
             trees.insert(parent, tree);
         }
         Ok(ForeignTrees { trees })
     }
 
-    /// Reads file `file` (an index into its `files`) of foreign parent
-    /// `parent` into `buffers`.
-    pub fn read<'b>(
-        &self,
-        chain: &Chain,
-        parent: ForeignRef,
-        file: usize,
-        buffers: &'b mut FrameBuffers,
-    ) -> Result<&'b [u8]> {
+    /// Opens file `file` (an index into its `files`) of foreign parent
+    /// `parent`.
+    pub fn open_file(&self, chain: &Chain, parent: ForeignRef, file: usize) -> Result<ForeignFile> {
         let rel = &chain.foreign(parent).files[file];
-        let raw = buffers.raw_mut();
-        self.trees[&parent].read(rel, raw)?;
-        Ok(raw)
+        self.trees[&parent].open_file(rel)
     }
 }
 
@@ -156,12 +211,13 @@ pub struct ForeignIndex {
 impl ForeignIndex {
     /// Lays out and hashes each parent's tree, and the files of each
     /// directory in `borrow` (see `pack --borrow`); `child` is the layer
-    /// being packed, named in errors.
+    /// being packed, named in errors, and where crane archives are
+    /// extracted meanwhile.
     pub fn open(child: &Path, parents: &[PathBuf], borrow: &[PathBuf]) -> Result<ForeignIndex> {
         let mut trees = Vec::new();
         for parent in parents {
-            let tree =
-                ForeignTree::open(parent).map_err(|e| Error::missing_parent(child, parent, e))?;
+            let tree = ForeignTree::open(parent, child)
+                .map_err(|e| Error::missing_parent(child, parent, e))?;
             trees.push((parent, tree));
         }
         for dir in borrow {
@@ -191,7 +247,11 @@ impl ForeignIndex {
                         size: *size,
                     });
                 }
-                for span in spans.into_iter().filter(|s| s.size > 0) {
+                // A blob is at most MAX_BLOB: a larger rlib's whole never is one.
+                for span in spans
+                    .into_iter()
+                    .filter(|s| s.size > 0 && s.size <= MAX_BLOB)
+                {
                     let file = node.rel.clone();
                     blobs.entry(span.hash).or_insert(Place {
                         parent: at,

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -105,43 +106,88 @@ fn hash_file(path: &Path, rmeta_len: Option<u64>, buf: &mut Vec<u8>) -> Result<H
     }
 }
 
-/// An rlib is read whole to find the rmeta it embeds.
+/// An rlib is split around the rmeta it embeds. One no larger than a blob
+/// is read whole, once; a larger one a blob at a time, twice (whole, then
+/// around its rmeta), so that no more than a blob is held whatever its size.
 fn hash_rlib(path: &Path, rmeta_len: u64, buf: &mut Vec<u8>) -> Result<Hashed> {
+    let mut file = File::open(path).at(path)?;
+    let size = file.metadata().at(path)?.len();
+    if size > MAX_BLOB {
+        return hash_large_rlib(&file, path, size, rmeta_len, buf);
+    }
     buf.clear();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .at(path)?;
+    (&mut file).take(MAX_BLOB).read_to_end(buf).at(path)?;
     let whole = BlobId::of(buf);
-    // Cut into pieces only when larger than a blob (pieces hash again).
-    let unsplit = if buf.len() as u64 > MAX_BLOB {
-        pieces(buf, 0..buf.len())
-    } else {
-        Vec::new()
-    };
-    let Some(rmeta) = split::embedded_rmeta(buf, rmeta_len) else {
+    let len = buf.len() as u64;
+    let Some(rmeta) = split::embedded_rmeta(buf, len, rmeta_len) else {
         return Ok(Hashed {
             whole,
-            parts: unsplit,
+            parts: Vec::new(),
             split: None,
         });
     };
-    let head = pieces(buf, 0..rmeta.start);
-    let middle = pieces(buf, rmeta.clone());
-    // The rmeta's hash is its one piece's, unless it is cut into several.
-    let embedded = match middle.as_slice() {
-        [one] => one.hash,
-        _ => BlobId::of(&buf[rmeta.clone()]),
+    let (start, end) = (rmeta.start as usize, rmeta.end as usize);
+    let span = |range: std::ops::Range<usize>| Span {
+        hash: BlobId::of(&buf[range.clone()]),
+        offset: range.start as u64,
+        size: range.len() as u64,
     };
-    let parts = head
-        .into_iter()
-        .chain(middle)
-        .chain(pieces(buf, rmeta.end..buf.len()))
-        .collect();
+    let middle = span(start..end);
+    let parts = [span(0..start), middle, span(end..buf.len())];
     Ok(Hashed {
         whole,
-        parts,
-        split: Some((embedded, unsplit)),
+        parts: parts.into_iter().filter(|p| p.size > 0).collect(),
+        split: Some((middle.hash, Vec::new())),
     })
+}
+
+fn hash_large_rlib(
+    file: &File,
+    path: &Path,
+    size: u64,
+    rmeta_len: u64,
+    buf: &mut Vec<u8>,
+) -> Result<Hashed> {
+    let unsplit = hash_streamed(path, buf)?;
+    buf.clear();
+    file.take(split::SEARCH_LIMIT as u64)
+        .read_to_end(buf)
+        .at(path)?;
+    let Some(rmeta) = split::embedded_rmeta(buf, size, rmeta_len) else {
+        return Ok(unsplit);
+    };
+    let (head, _) = file_pieces(file, path, 0..rmeta.start, buf)?;
+    let (middle, embedded) = file_pieces(file, path, rmeta.clone(), buf)?;
+    let (tail, _) = file_pieces(file, path, rmeta.end..size, buf)?;
+    Ok(Hashed {
+        whole: unsplit.whole,
+        parts: [head, middle, tail].concat(),
+        split: Some((embedded, unsplit.parts)),
+    })
+}
+
+/// `range` of `file` cut into spans of at most `MAX_BLOB` bytes (none when
+/// it is empty), read one at a time into `buf`, and the range's own hash.
+fn file_pieces(
+    file: &File,
+    path: &Path,
+    range: std::ops::Range<u64>,
+    buf: &mut Vec<u8>,
+) -> Result<(Vec<Span>, BlobId)> {
+    let mut whole = blake3::Hasher::new();
+    let mut spans = Vec::new();
+    for offset in (range.start..range.end).step_by(MAX_BLOB as usize) {
+        let size = MAX_BLOB.min(range.end - offset);
+        buf.resize(size as usize, 0);
+        file.read_exact_at(buf, offset).at(path)?;
+        whole.update(buf);
+        spans.push(Span {
+            hash: BlobId::of(buf),
+            offset,
+            size,
+        });
+    }
+    Ok((spans, BlobId(*whole.finalize().as_bytes())))
 }
 
 /// Any other file is read `MAX_BLOB` bytes at a time; one that fits in a
@@ -185,23 +231,6 @@ fn hash_streamed(path: &Path, buf: &mut Vec<u8>) -> Result<Hashed> {
         parts,
         split: None,
     })
-}
-
-/// `range` of `buf` cut into spans of at most `MAX_BLOB` bytes; none when
-/// the range is empty.
-fn pieces(buf: &[u8], range: std::ops::Range<usize>) -> Vec<Span> {
-    let step = MAX_BLOB as usize;
-    (range.start..range.end)
-        .step_by(step)
-        .map(|start| {
-            let end = (start + step).min(range.end);
-            Span {
-                hash: BlobId::of(&buf[start..end]),
-                offset: start as u64,
-                size: (end - start) as u64,
-            }
-        })
-        .collect()
 }
 
 impl Hashed {

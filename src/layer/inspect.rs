@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{IoContext, Result};
 use crate::layer::chain::{Chain, Layer};
+use crate::layer::delta::Tree;
 use crate::layer::manifest::{BlobId, Entry, Manifest, MANIFEST_FILE};
 use crate::tree::bytes::human_bytes;
 
@@ -42,7 +43,14 @@ pub struct ChainSummary {
 
 pub fn inspect(top: &Path) -> Result<ChainSummary> {
     let chain = Chain::open(top)?;
-    let layers: Vec<LayerSummary> = chain.layers.iter().map(summarise).collect::<Result<_>>()?;
+    let mut summaries = HashMap::new();
+    chain.for_each_tree(|layer, tree| {
+        summaries.insert(layer.path.clone(), summarise(layer, tree)?);
+        Ok(())
+    })?;
+    let layers: Vec<LayerSummary> = (chain.layers.iter())
+        .filter_map(|layer| summaries.remove(&layer.path))
+        .collect();
     let total_stored_bytes = layers.iter().map(|l| l.stored_bytes).sum();
     Ok(ChainSummary {
         layers,
@@ -50,7 +58,8 @@ pub fn inspect(top: &Path) -> Result<ChainSummary> {
     })
 }
 
-fn summarise(layer: &Layer) -> Result<LayerSummary> {
+/// What `layer` holds; `tree` is its whole tree.
+fn summarise(layer: &Layer, tree: &Tree) -> Result<LayerSummary> {
     let m = &layer.manifest;
     let logical = m.logical_bytes();
     let stored = m.stored_bytes();
@@ -60,8 +69,7 @@ fn summarise(layer: &Layer) -> Result<LayerSummary> {
         parents: m.parents.clone(),
         foreign_parents: m.foreign.iter().map(|f| f.path.clone()).collect(),
         borrowed_bytes: m.borrowed_bytes(),
-        files: m
-            .entries
+        files: tree
             .iter()
             .filter(|e| matches!(e, Entry::File { .. }))
             .count(),
@@ -70,16 +78,16 @@ fn summarise(layer: &Layer) -> Result<LayerSummary> {
         blobs: m.blobs.len(),
         frames: m.frames.len(),
         manifest_bytes: std::fs::metadata(&manifest_path).at(&manifest_path)?.len(),
-        stored_by_kind: stored_by_kind(m),
+        stored_by_kind: stored_by_kind(m, tree),
         dedup_ratio: logical as f64 / stored.max(1) as f64,
     })
 }
 
 /// Each stored blob's share of its frame's compressed bytes, summed by the
 /// kind of the first file made of it.
-fn stored_by_kind(m: &Manifest) -> BTreeMap<&'static str, u64> {
+fn stored_by_kind(m: &Manifest, tree: &Tree) -> BTreeMap<&'static str, u64> {
     let mut kinds: HashMap<BlobId, &'static str> = HashMap::new();
-    for entry in &m.entries {
+    for entry in tree.iter() {
         if let Entry::File { path, mode, .. } = entry {
             for part in entry.parts() {
                 kinds

@@ -26,8 +26,9 @@ pub const MAX_BLOB: u64 = 64 << 20;
 pub const MAX_MANIFEST: u64 = 64 << 20;
 
 /// The most raw bytes one frame holds. What a job of unpack (or pack) keeps
-/// in memory is bounded by it, whatever a manifest claims.
-pub const MAX_FRAME: u64 = 256 << 20;
+/// in memory is bounded by it, whatever a manifest claims: pack's default
+/// frame size, since larger frames leave too few to spread over cores.
+pub const MAX_FRAME: u64 = 128 << 20;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]

@@ -3,6 +3,7 @@
 pub mod blobstore;
 pub mod chain;
 mod check;
+mod content;
 pub mod delta;
 pub mod export;
 pub mod foreign;

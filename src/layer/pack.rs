@@ -66,6 +66,8 @@ pub struct PackReport {
 }
 
 pub fn pack(options: &PackOptions) -> Result<PackReport> {
+    // Claimed first: crane parents are extracted into it (see `ForeignTree`).
+    let mut layer = NewLayer::create(&options.out)?;
     let parents = Parents::open(options)?;
     let built = options.build().read()?;
     let hashes = hash_files(&built.nodes)?;
@@ -78,7 +80,6 @@ pub fn pack(options: &PackOptions) -> Result<PackReport> {
         logical_bytes: logical_bytes(&entries),
     };
     let (base, changes) = changes_to_base(&parents.chain, entries);
-    let mut layer = NewLayer::create(&options.out)?;
     let stored = layer.write_blobs(new, options.settings)?;
     let Built {
         dummies,

@@ -12,7 +12,9 @@ use crate::layer::manifest::{Manifest, BLOBS_FILE, MANIFEST_FILE, MAX_MANIFEST};
 pub struct Layer {
     pub path: PathBuf,
     pub manifest: Manifest,
-    blobs: File,
+    /// Opened per frame read: a chain may hold more layers than a process
+    /// may hold open files.
+    blobs: PathBuf,
 }
 
 impl Layer {
@@ -36,9 +38,8 @@ impl Layer {
             ));
         }
         let manifest = Manifest::parse(path, &text)?;
-        let blobs_path = path.join(BLOBS_FILE);
-        let blobs = File::open(&blobs_path).at(&blobs_path)?;
-        let actual = blobs.metadata().at(&blobs_path)?.len();
+        let blobs = path.join(BLOBS_FILE);
+        let actual = std::fs::metadata(&blobs).at(&blobs)?.len();
         let expected = manifest.stored_bytes();
         if actual != expected {
             let last = manifest.frames.len().saturating_sub(1);
@@ -64,8 +65,12 @@ impl Layer {
             frame: index,
             reason,
         };
+        let what = || format!("frame {index} of {BLOBS_FILE}");
+        buffers.packed.clear();
+        Error::reserve(&mut buffers.packed, frame.length, &self.path, what)?;
         buffers.packed.resize(frame.length as usize, 0);
-        self.blobs
+        File::open(&self.blobs)
+            .at(&self.blobs)?
             .read_exact_at(&mut buffers.packed, frame.offset)
             .map_err(|e| corrupt(format!("cannot read it: {e}")))?;
         // The frame's own header says what it expands to: a manifest that
@@ -83,15 +88,9 @@ impl Layer {
             }
         }
         buffers.raw.clear();
-        buffers
-            .raw
-            .try_reserve_exact(frame.raw_length as usize)
-            .map_err(|e| {
-                corrupt(format!(
-                    "it expands to {} bytes, more than this machine can hold in memory ({e})",
-                    frame.raw_length
-                ))
-            })?;
+        Error::reserve(&mut buffers.raw, frame.raw_length, &self.path, || {
+            format!("frame {index} of {BLOBS_FILE}, decompressed,")
+        })?;
         let decompressor = match &mut buffers.decompressor {
             Some(d) => d,
             empty => {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -12,8 +13,10 @@ use filetime::FileTime;
 use rayon::prelude::*;
 
 use crate::cargo::left_out::{LeftOut, Recorded};
+use crate::cargo::symlinks;
 use crate::error::{Error, IoContext, Result};
 use crate::layer::chain::{Chain, ForeignRef, FrameBuffers, Holder, Located, Origin};
+use crate::layer::content::{mismatch, read_holder, Content};
 use crate::layer::foreign::ForeignTrees;
 use crate::layer::manifest::{BlobId, Entry};
 use crate::tree::blob::Span;
@@ -31,13 +34,16 @@ pub struct UnpackReport {
 
 /// Lays the layer at `from` out into `target_dir`, but for the units the
 /// rule leaves out (see `left_out`): with `workspace`, those of members
-/// whose sources changed since the layer was packed.
+/// whose sources changed since the layer was packed. Its symlinks may lead
+/// into `store` (see `symlinks`).
 pub fn unpack_layer(
     from: &Path,
     target_dir: &Path,
     workspace: Option<&Path>,
+    store: &Path,
 ) -> Result<UnpackReport> {
     let mut chain = Chain::open(from)?;
+    check_symlinks(&chain, store)?;
     let manifest = &chain.top().manifest;
     let recorded = Recorded {
         dummies: &manifest.dummies,
@@ -46,11 +52,28 @@ pub fn unpack_layer(
     let left_out = LeftOut::of(&recorded, workspace)?;
     chain.leave_out(&left_out);
     let plan = Plan::new(&chain)?;
-    let trees = ForeignTrees::open(&chain, plan.foreign_parents())?;
     let needed = plan.jobs.iter().map(|(_, job)| job.bytes()).sum();
     stage(target_dir, from, Some(needed), |root| {
+        // Crane parents are extracted beside the staged tree: what a killed
+        // run extracted goes with its staging directory.
+        let scratch = root.parent().expect("a staged tree lies in a directory");
+        let trees = ForeignTrees::open(&chain, plan.foreign_parents(), scratch)?;
         plan.write(&chain, &trees, root)
     })
+}
+
+/// Refuses, before anything is written, a symlink of the tree that would
+/// lead cargo's writes out of it (see `symlinks`).
+fn check_symlinks(chain: &Chain, store: &Path) -> Result<()> {
+    let top = chain.top();
+    for entry in &top.manifest.entries {
+        if let Entry::Symlink { path, target } = entry {
+            if let Some(reason) = symlinks::refused(path, target, store) {
+                return Err(Error::bad_entry(&top.path, path, reason));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A file all of whose blobs one holder holds: written in one go.
@@ -209,8 +232,8 @@ impl<'a> Plan<'a> {
             .par_iter()
             .map(|(holder, job)| {
                 pool.with(|buffers| {
-                    let raw = read_holder(chain, trees, *holder, buffers)?;
-                    self.write_job(chain, *holder, raw, job, root)
+                    let mut content = read_holder(chain, trees, *holder, buffers)?;
+                    self.write_job(chain, *holder, &mut content, job, root)
                 })
             })
             .collect::<Result<_>>()?;
@@ -233,41 +256,43 @@ impl<'a> Plan<'a> {
         &self,
         chain: &Chain,
         holder: Holder,
-        raw: &[u8],
+        content: &mut Content<'_>,
         job: &FrameJob,
         root: &Path,
     ) -> Result<u64> {
         let mut verified: HashSet<BlobId> = HashSet::new();
-        let mut content = |entry: usize, span: &Span| -> Result<&[u8]> {
-            let range = span.offset as usize..(span.offset + span.size) as usize;
-            let data = raw.get(range).unwrap_or_default();
-            if verified.insert(span.hash) {
+        let mut blob = |content: &mut Content<'_>, entry: usize, span: &Span| {
+            // A frame was read once; a foreign file is read again per blob.
+            let reread = matches!(content, Content::Foreign { .. });
+            let data = content.span(span)?;
+            if verified.insert(span.hash) || reread {
                 let actual = BlobId::of(data);
                 if actual != span.hash {
                     let entry = self.entries[entry].path();
                     return Err(mismatch(chain, holder, entry, span, actual));
                 }
             }
-            Ok(data)
+            Ok(data.len() as u64)
         };
         let mut bytes = 0;
         for WholeFile { entry, blobs } in &job.whole {
-            let data = (blobs.iter())
-                .map(|b| content(*entry, b))
-                .collect::<Result<Vec<_>>>()?;
             let file = &self.entries[*entry];
-            write_file(&root.join(file.path()), mode_of(file), &data, self.mtime)?;
-            bytes += blobs.iter().map(|b| b.size).sum::<u64>();
+            let path = root.join(file.path());
+            let mut out = create_file(&path, mode_of(file))?;
+            for span in blobs {
+                bytes += blob(content, *entry, span)?;
+                out.write_all(content.last()).at(&path)?;
+            }
+            filetime::set_file_handle_times(&out, Some(self.mtime), Some(self.mtime)).at(&path)?;
         }
         for Piece { entry, at, span } in &job.pieces {
             let path = root.join(self.entries[*entry].path());
-            let data = content(*entry, span)?;
+            bytes += blob(content, *entry, span)?;
             File::options()
                 .write(true)
                 .open(&path)
-                .and_then(|f| f.write_all_at(data, *at))
+                .and_then(|f| f.write_all_at(content.last(), *at))
                 .at(&path)?;
-            bytes += span.size;
         }
         Ok(bytes)
     }
@@ -286,42 +311,6 @@ impl<'a> Plan<'a> {
             }
         }
         Ok(())
-    }
-}
-
-/// Decompresses a frame, or reads a foreign parent's file.
-fn read_holder<'b>(
-    chain: &Chain,
-    trees: &ForeignTrees,
-    holder: Holder,
-    buffers: &'b mut FrameBuffers,
-) -> Result<&'b [u8]> {
-    match holder.origin {
-        Origin::Frame(frame) => chain.layers[holder.layer].read_frame(frame, buffers),
-        Origin::Foreign { parent, file } => trees.read(chain, parent, file, buffers),
-    }
-}
-
-/// The error for content that is not what the manifest says it is.
-fn mismatch(chain: &Chain, holder: Holder, entry: &str, span: &Span, actual: BlobId) -> Error {
-    let layer = chain.layers[holder.layer].path.clone();
-    let entry = entry.to_string();
-    match holder.origin {
-        Origin::Frame(_) => Error::HashMismatch {
-            layer,
-            entry,
-            expected: span.hash.to_string(),
-            actual: actual.to_string(),
-        },
-        Origin::Foreign { parent, file } => {
-            let foreign = chain.foreign(parent);
-            Error::ForeignChanged {
-                layer,
-                entry,
-                parent: foreign.path.clone(),
-                file: foreign.files[file].clone(),
-            }
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 use crate::layer::blobstore::{self, NewBlob, Settings};
+use crate::layer::foreign::SCRATCH_PREFIX;
 use crate::layer::manifest::{BlobRef, Frame, Manifest, BLOBS_FILE, MANIFEST_FILE};
 use crate::tree::fs::{claim_out_dir, OutDir};
 
@@ -31,8 +32,11 @@ pub struct NewLayer {
 
 impl NewLayer {
     pub fn create(dir: &Path) -> Result<NewLayer> {
-        // What a killed pack leaves: frames, and the manifest's temporary file.
-        let claim = claim_out_dir(dir, |name| name == BLOBS_FILE || name.starts_with(".tmp"))?;
+        // What a killed pack leaves: frames, the manifest's temporary file,
+        // crane parents extracted (see `ForeignTree::open`).
+        let claim = claim_out_dir(dir, |name| {
+            name == BLOBS_FILE || name.starts_with(".tmp") || name.starts_with(SCRATCH_PREFIX)
+        })?;
         let blobs_path = dir.join(BLOBS_FILE);
         let blobs = File::options()
             .write(true)

@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use super::{read_mtime, read_shared, read_sources, tree_nodes};
 use crate::cargo::classify::is_immutable_artifact;
 use crate::cargo::left_out::{LeftOut, Recorded};
-use crate::error::{IoContext, Result};
+use crate::cargo::symlinks;
+use crate::error::{Error, IoContext, Result};
 use crate::tree::fs::{copy_file, settle_dir, symlink};
 use crate::tree::scan::{Node, NodeKind};
 use crate::tree::staging::stage;
@@ -27,9 +28,15 @@ pub struct LinkReport {
 }
 
 /// With `workspace`, units of members whose sources changed since the tree
-/// was packed are left out, so cargo rebuilds them.
-pub fn link(from: &Path, target_dir: &Path, workspace: Option<&Path>) -> Result<LinkReport> {
-    lay_out_plain(from, target_dir, workspace, Placement::Link)
+/// was packed are left out, so cargo rebuilds them. Symlinks of the tree
+/// may lead into `store` (see `symlinks`).
+pub fn link(
+    from: &Path,
+    target_dir: &Path,
+    workspace: Option<&Path>,
+    store: &Path,
+) -> Result<LinkReport> {
+    lay_out_plain(from, target_dir, workspace, store, Placement::Link)
 }
 
 /// A plain tree laid out with writable copies only, crane's use-symlink
@@ -41,23 +48,24 @@ pub fn copy_out(
     workspace: Option<&Path>,
     store: &Path,
 ) -> Result<LinkReport> {
-    let store = store.to_path_buf();
-    lay_out_plain(from, target_dir, workspace, Placement::Copy { store })
+    lay_out_plain(from, target_dir, workspace, store, Placement::Copy)
 }
 
 /// What becomes of a file of the store tree.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Placement {
     /// Immutable artifacts stay symlinks into the store; the rest is copied.
     Link,
-    /// Everything is copied; symlinks into `store` are followed, since they
-    /// stand for the file itself.
-    Copy { store: PathBuf },
+    /// Everything is copied; symlinks into the store are followed, since
+    /// they stand for the file itself.
+    Copy,
 }
 
 fn lay_out_plain(
     from: &Path,
     target_dir: &Path,
     workspace: Option<&Path>,
+    store: &Path,
     placement: Placement,
 ) -> Result<LinkReport> {
     let mut nodes = tree_nodes(from)?;
@@ -73,7 +81,11 @@ fn lay_out_plain(
         placement,
         shared: read_shared(from)?,
         mtime: read_mtime(from)?,
+        store: store.to_path_buf(),
     };
+    for node in &nodes {
+        layout.check_symlink(node)?;
+    }
     stage(target_dir, from, None, |root| {
         layout.write_tree(&nodes, root)
     })
@@ -96,6 +108,8 @@ struct Layout {
     shared: HashSet<String>,
     /// What every entry laid out gets (see `watched`).
     mtime: FileTime,
+    /// Where symlinks may lead (see `symlinks`).
+    store: PathBuf,
 }
 
 impl Layout {
@@ -124,15 +138,45 @@ impl Layout {
         })
     }
 
+    /// Whether a symlink of the tree stands for the file it leads to: a
+    /// parent's file a plain pack linked to (its mutable ones are listed as
+    /// shared), or, copying everything, any file in the store.
+    fn stands_for_its_file(&self, node: &Node, target: &str) -> bool {
+        self.shared.contains(&node.rel)
+            || (self.placement == Placement::Copy && Path::new(target).starts_with(&self.store))
+    }
+
+    /// Refuses a symlink that would read a file from outside the store and
+    /// the other trees, or lead cargo's writes out of the tree.
+    fn check_symlink(&self, node: &Node) -> Result<()> {
+        let NodeKind::Symlink { target } = &node.kind else {
+            return Ok(());
+        };
+        let leads = node.abs.canonicalize().ok();
+        let into_another_tree =
+            || (leads.as_ref()).is_some_and(|at| super::in_another_tree(at, &node.rel));
+        let reason = if self.stands_for_its_file(node, target) {
+            let into_store = leads.as_ref().is_some_and(|at| at.starts_with(&self.store));
+            (!into_store && !into_another_tree()).then(|| {
+                format!("a link to {target}, which leads out of the tree to a file in no tree of the store")
+            })
+        } else if Path::new(target).is_absolute() && into_another_tree() {
+            // A parent's immutable artifact a plain pack linked to: cargo
+            // never writes it (the wrapper renames over it).
+            None
+        } else {
+            symlinks::refused(&node.rel, target, &self.store)
+        };
+        match reason {
+            Some(reason) => Err(Error::bad_input(&node.abs, reason)),
+            None => Ok(()),
+        }
+    }
+
     /// Creates one non-directory entry.
     fn place(&self, node: &Node, dest: &Path) -> Result<Placed> {
         match (&node.kind, &self.placement) {
-            (NodeKind::Symlink { target }, _) if self.shared.contains(&node.rel) => {
-                self.copy_resolved(node, target, dest)
-            }
-            (NodeKind::Symlink { target }, Placement::Copy { store })
-                if Path::new(target).starts_with(store) =>
-            {
+            (NodeKind::Symlink { target }, _) if self.stands_for_its_file(node, target) => {
                 self.copy_resolved(node, target, dest)
             }
             // Recorded as they are: absolute, relative or dangling, never followed.

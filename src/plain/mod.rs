@@ -66,12 +66,37 @@ fn read_through_shared_dirs(nodes: Vec<Node>, shared: &HashSet<String>) -> Resul
     for node in nodes {
         match node.kind {
             NodeKind::Symlink { .. } if shared.contains(&node.rel) => {
+                let dir = node.abs.canonicalize().at(&node.abs)?;
+                if !in_another_tree(&dir, &node.rel) {
+                    let reason = format!(
+                        "a shared directory of the tree leads to {}, which is not the same path \
+                         of another plain tree",
+                        dir.display()
+                    );
+                    return Err(Error::bad_input(&node.abs, reason));
+                }
                 read_through(&node.rel, &node.abs, &mut tree, 0)?;
             }
             _ => tree.push(node),
         }
     }
     Ok(tree)
+}
+
+/// Whether the canonical path `at` is the path `rel` of another plain tree:
+/// `.../target/REL`, with the records of `pack --format plain` beside that
+/// `target/` (the only trees a shared directory may stand for: a link to
+/// anything else would read the machine's files into the target).
+pub(super) fn in_another_tree(at: &Path, rel: &str) -> bool {
+    let text = at.to_string_lossy();
+    let Some(root) = text.strip_suffix(&format!("/{rel}")) else {
+        return false;
+    };
+    let root = Path::new(root);
+    root.file_name().is_some_and(|name| name == PLAIN_TREE)
+        && root
+            .parent()
+            .is_some_and(|dir| dir.join(SHARED_FILE).is_file())
 }
 
 /// Links in the parents' trees that point into earlier ones go no deeper.
@@ -99,7 +124,8 @@ fn read_through(rel: &str, abs: &Path, tree: &mut Vec<Node>, hops: usize) -> Res
             tree.push(Node { rel, ..node });
             continue;
         };
-        let to_same_path = target.starts_with('/') && target.ends_with(&format!("/{rel}"));
+        let to_same_path = target.starts_with('/')
+            && (node.abs.canonicalize()).is_ok_and(|at| in_another_tree(&at, &rel));
         match std::fs::metadata(&node.abs) {
             Ok(meta) if to_same_path && meta.is_dir() => {
                 read_through(&rel, &node.abs, tree, hops + 1)?;
@@ -134,7 +160,12 @@ fn read_shared_dirs(from: &Path) -> Result<HashSet<String>> {
 
 /// What every entry is laid out with: the recorded mtime, else MTIME.
 fn read_mtime(from: &Path) -> Result<FileTime> {
-    let seconds: Option<i64> = read_json(&from.join(MTIME_FILE), "an mtime record")?;
+    let path = from.join(MTIME_FILE);
+    let seconds: Option<i64> = read_json(&path, "an mtime record")?;
+    if let Some(seconds) = seconds.filter(|&s| s < 1) {
+        let reason = format!("mtime {seconds} is before 1970 (a layer's is 1 at least)");
+        return Err(Error::bad_input(&path, reason));
+    }
     Ok(seconds.map_or(MTIME, |s| FileTime::from_unix_time(s, 0)))
 }
 

@@ -145,6 +145,23 @@ pub struct OutDir {
 /// lock, a directory holding only such names is what a killed writer left:
 /// they are removed. Anything else in it is refused, never written over.
 pub fn claim_out_dir(dir: &Path, partial: impl Fn(&str) -> bool) -> Result<OutDir> {
+    claim(dir, partial, Others::Refuse)
+}
+
+/// Claims `dir` as `claim_out_dir` does for a writer that adds to what it
+/// holds: what matches `partial` is removed, the rest kept.
+pub fn claim_dir_beside(dir: &Path, partial: impl Fn(&str) -> bool) -> Result<OutDir> {
+    claim(dir, partial, Others::Keep)
+}
+
+/// What a claimed directory may hold besides what a killed writer left.
+#[derive(PartialEq)]
+enum Others {
+    Refuse,
+    Keep,
+}
+
+fn claim(dir: &Path, partial: impl Fn(&str) -> bool, others: Others) -> Result<OutDir> {
     let created = match std::fs::create_dir(dir) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
@@ -161,13 +178,14 @@ pub fn claim_out_dir(dir: &Path, partial: impl Fn(&str) -> bool) -> Result<OutDi
     let mut left = Vec::new();
     for item in std::fs::read_dir(dir).at(dir)? {
         let item = item.at(dir)?;
-        if !partial(&item.file_name().to_string_lossy()) {
+        if partial(&item.file_name().to_string_lossy()) {
+            left.push(item.path());
+        } else if others == Others::Refuse {
             return Err(Error::bad_input(
                 dir,
                 "exists and is not empty; refusing to write over it",
             ));
         }
-        left.push(item.path());
     }
     for path in left {
         match std::fs::symlink_metadata(&path).at(&path)?.is_dir() {
