@@ -32,8 +32,8 @@ nix_build() { nix-build --no-out-link --quiet "${nix_sandbox[@]}" "$root/benches
 
 # The bytes a derivation stores: its layer's (ours) or its archive (crane's).
 stored() { # OUT LAYER_OUTPUT_OR_EMPTY
-  if [ -n "$2" ] && [ -e "$2/layer" ]; then json_at <("$ci" inspect --json "$2/layer") layers.0.stored_bytes
-  elif [ -e "$2/target" ]; then du -sb --apparent-size "$2/target" | cut -f1
+  if [ -n "$2" ] && [ -e "$2/layer/manifest.json" ]; then json_at <("$ci" inspect --json "$2/layer") layers.0.stored_bytes
+  elif [ -n "$2" ] && [ -e "$2/layer/target" ]; then du -sb --apparent-size "$2/layer/target" | cut -f1
   elif [ -f "$1/target.tar.zst" ]; then stat -c %s "$1/target.tar.zst"
   else echo 0; fi
 }

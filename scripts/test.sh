@@ -16,7 +16,13 @@ cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # Files under 400 lines before their tests, functions under 60 (issue 26).
 python3 scripts/shape.py
+# tests/store.rs runs against a real S3-compatible server too.
+# shellcheck source=../tests/seaweedfs.sh
+source tests/seaweedfs.sh
+seaweedfs_start "$(mktemp -d)"
+trap seaweedfs_stop EXIT
 cargo test --workspace --locked
+seaweedfs_stop
 # Each cargo-fuzz target briefly, from the seed corpus (installs cargo-fuzz).
 bash scripts/fuzz.sh 20
 # Real sandboxed Nix builds of every fixture's chain (installs Nix if missing).

@@ -120,6 +120,39 @@ pub enum Error {
         needed: Option<u64>,
         free: u64,
     },
+
+    #[error("store {url}: {reason}")]
+    Store { url: String, reason: String },
+
+    #[error("store {url}: cannot {verb} {object}: {source}")]
+    Remote {
+        url: String,
+        verb: &'static str,
+        object: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("store object {object}: {reason}")]
+    BadStoreObject { object: String, reason: String },
+
+    #[error("key {key:?}: {reason}")]
+    BadKey { key: String, reason: String },
+
+    #[error(
+        "store {url}: no entry for key {key:?}{}: nothing restored",
+        if restore_keys.is_empty() { String::new() } else { format!(" nor for restore keys {restore_keys:?}") }
+    )]
+    NoEntry {
+        url: String,
+        key: String,
+        restore_keys: Vec<String>,
+    },
+
+    #[error(
+        "key {key:?}: its entry would store {bytes} bytes, more than the {max} allowed: not saved"
+    )]
+    EntryTooLarge { key: String, bytes: u64, max: u64 },
 }
 
 impl Error {

@@ -31,6 +31,8 @@
 //!   `foreign` (crane outputs and borrowed directories as parents), `pack`,
 //!   `unpack`, `inspect`, `export`.
 //! - `explain/`: why cargo rebuilt what was inherited.
+//! - `remote/`: layers in an object store (`save`, `restore`, `gc`) for CI
+//!   without Nix; `store` is its one door to `object_store`.
 //! - `strategy`: which strategy's code does a verb; `report`: a Nix
 //!   derivation's report; `cli/`: parsing and routing, one arm a verb.
 //!
@@ -68,6 +70,8 @@ mod explain;
 pub mod fuzzing;
 mod layer;
 mod plain;
+#[cfg(feature = "store")]
+mod remote;
 mod report;
 mod strategy;
 mod tree;

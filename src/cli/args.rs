@@ -198,6 +198,10 @@ pub enum Command {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// `restore`, `save`, `gc`: layers in an object store, for CI without Nix.
+    #[cfg(feature = "store")]
+    #[command(flatten)]
+    Store(super::store_args::StoreCommand),
     /// Show the chain of a layer: files, logical and stored bytes per layer.
     Inspect {
         layer: PathBuf,

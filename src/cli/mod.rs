@@ -3,8 +3,11 @@
 //! print of its result.
 
 mod args;
+#[cfg(feature = "store")]
+mod store_args;
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -57,18 +60,8 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
     };
     match command {
         Command::Pack(pack) => say(&strategy::pack(pack.format, &pack.options())?),
-        Command::Unpack(l) => say(&strategy::unpack(
-            &l.from,
-            &l.target_dir,
-            l.workspace.as_deref(),
-            &l.store,
-        )?),
-        Command::Link(l) => say(&strategy::link(
-            &l.from,
-            &l.target_dir,
-            l.workspace.as_deref(),
-            &l.store,
-        )?),
+        Command::Unpack(l) => say(&lay_out(strategy::unpack, &l)?),
+        Command::Link(l) => say(&lay_out(strategy::link, &l)?),
         Command::Export { from, out } => say(&export::export(&from, &out)?),
         Command::Skeleton(s) => say(&skeleton::skeleton(
             &s.src,
@@ -95,6 +88,8 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         Command::BuildDir { workspace } => {
             print_lines(workspace::separate_build_dir(&workspace)?.map(|d| d.display().to_string()))
         }
+        #[cfg(feature = "store")]
+        Command::Store(verb) => store_args::dispatch(verb, say)?,
         Command::Inspect { layer, json } => print_report(&inspect::inspect(&layer)?, json, true),
         Command::Sources { workspace, out } => write_json(&out, &members::sources(&workspace)?)?,
         Command::FanOut {
@@ -108,6 +103,13 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Unpack or link, with where from, where to, and next to which sources.
+fn lay_out<T>(verb: LayOutVerb<T>, l: &args::LayOut) -> Result<T> {
+    verb(&l.from, &l.target_dir, l.workspace.as_deref(), &l.store)
+}
+
+type LayOutVerb<T> = fn(&Path, &Path, Option<&Path>, &Path) -> Result<T>;
 
 /// The report of a derivation: on stdout with its timings, and without
 /// them into `--out` (an output's file must not change from run to run).
