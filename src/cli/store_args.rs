@@ -13,19 +13,24 @@ use crate::remote::{self, restore::restore, save::save, Cache, Outcome};
 /// One arm per verb; what they did goes to `say`. A cache may not fail the
 /// build: restore and save warn instead, unless --strict.
 pub fn dispatch(command: StoreCommand, say: impl Fn(&dyn std::fmt::Display)) -> Result<()> {
-    let outcome = match command {
+    let (verb, outcome) = match command {
         StoreCommand::Restore(r) => {
-            remote::outcome(r.place.strict, restore(&r.options()).map(|d| d.to_string()))?
+            let restored = restore(&r.options()).map(|d| d.to_string());
+            ("restore", remote::outcome(r.place.strict, restored)?)
         }
         StoreCommand::Save(s) => {
-            remote::outcome(s.place.strict, save(&s.options()).map(|d| d.to_string()))?
+            let saved = save(&s.options()).map(|d| d.to_string());
+            ("save", remote::outcome(s.place.strict, saved)?)
         }
-        StoreCommand::Gc(g) => Outcome::Done(remote::collect(&g.store, &g.options())?.to_string()),
+        StoreCommand::Gc(g) => {
+            let collected = remote::collect(&g.store, &g.options())?;
+            ("gc", Outcome::Done(collected.to_string()))
+        }
     };
     match outcome {
         Outcome::Done(done) => say(&done),
         Outcome::Skipped(e) => {
-            eprintln!("cargo-inherit: warning: {e}; the build goes on without it")
+            eprintln!("cargo-inherit: warning: {verb}: {e}; the build goes on without it")
         }
     }
     Ok(())
