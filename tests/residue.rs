@@ -260,7 +260,9 @@ impl Sweep<'_> {
         // Delays that landed in each phase: where to aim next.
         let mut hits: Vec<Vec<Duration>> = vec![Vec::new(); self.phases.len()];
         let mut random: u64 = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..150 {
+        // It stops once every phase has its kills; the budget is for a
+        // loaded machine, where phases stretch and aims miss more often.
+        for _ in 0..500 {
             let Some(aim) = (0..hits.len())
                 .filter(|&p| hits[p].len() < PER_PHASE)
                 .min_by_key(|&p| hits[p].len())

@@ -68,35 +68,21 @@ impl Store {
     }
 
     fn ok(&self, verb: &str, cache: &str, args: &[&str]) -> String {
-        let out = self.run(verb, cache, args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            out.status.success(),
-            "{verb} {args:?} on {}: {stderr}",
-            self.url
-        );
-        assert!(
-            !stderr.contains("warning"),
-            "{verb} {args:?} on {}: {stderr}",
-            self.url
-        );
-        stderr
+        self.exits_0(verb, cache, args, false)
     }
 
     /// Runs a verb that must warn and exit 0, and returns the warning.
     fn warns(&self, verb: &str, cache: &str, args: &[&str]) -> String {
+        self.exits_0(verb, cache, args, true)
+    }
+
+    /// Runs a verb that must exit 0, with a warning or without, and returns stderr.
+    fn exits_0(&self, verb: &str, cache: &str, args: &[&str], warned: bool) -> String {
         let out = self.run(verb, cache, args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            out.status.success(),
-            "{verb} {args:?} on {}: {stderr}",
-            self.url
-        );
-        assert!(
-            stderr.contains("warning:"),
-            "{verb} {args:?} on {}: {stderr}",
-            self.url
-        );
+        let context = format!("{verb} {args:?} on {}: {stderr}", self.url);
+        assert!(out.status.success(), "{context}");
+        assert_eq!(stderr.contains("warning:"), warned, "{context}");
         stderr
     }
 
