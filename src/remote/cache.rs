@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 use crate::layer::manifest::{Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::remote::manifest_object;
 use crate::tree::fs::{read_json, remove_tree, write_json};
 
 /// How parents are named in the store's manifests.
@@ -68,6 +69,11 @@ impl Cache {
         self.layer(id).join(MANIFEST_FILE).is_file()
     }
 
+    /// The manifest of layer `id`, as this cache holds it.
+    pub fn manifest(&self, id: &str) -> Result<Manifest> {
+        read_manifest(&self.layer(id))
+    }
+
     /// A new directory to build a layer in, then `adopt` it.
     pub fn incoming(&self) -> Result<tempfile::TempDir> {
         let dir = self.root.join("incoming");
@@ -91,7 +97,7 @@ impl Cache {
     /// id, its parents made this cache's, its blobs a file of holes to
     /// download frames into.
     pub fn receive(&self, id: &str, text: &[u8]) -> Result<()> {
-        let object = format!("layers/{id}/{MANIFEST_FILE}");
+        let object = manifest_object(id);
         if layer_id(text) != id {
             return Err(Error::BadStoreObject {
                 object,

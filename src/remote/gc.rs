@@ -7,8 +7,8 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::error::Result;
-use crate::layer::manifest::MANIFEST_FILE;
 use crate::remote::key::{Entry, Key};
+use crate::remote::manifest_object;
 use crate::remote::store::{Listed, Store};
 use crate::tree::bytes::human_bytes;
 
@@ -83,7 +83,7 @@ pub fn gc(store: &Store, options: &GcOptions) -> Result<GcReport> {
             continue;
         }
         // The manifest first: a layer without one is no layer to a save.
-        store.delete(&format!("layers/{id}/{MANIFEST_FILE}"))?;
+        store.delete(&manifest_object(id))?;
         for listed in store.list(&format!("layers/{id}"))? {
             store.delete(&format!("layers/{id}/{}", listed.name))?;
         }

@@ -38,9 +38,18 @@ mod store;
 mod transfer;
 
 use crate::error::{Error, Result};
+use crate::layer::manifest::{BLOBS_FILE, MANIFEST_FILE};
 use key::Key;
 
 pub use cache::Cache;
+
+fn manifest_object(id: &str) -> String {
+    format!("layers/{id}/{MANIFEST_FILE}")
+}
+
+fn blobs_object(id: &str) -> String {
+    format!("layers/{id}/{BLOBS_FILE}")
+}
 
 fn key_object(key: &Key) -> String {
     format!("keys/{}.json", key.encoded)

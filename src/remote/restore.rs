@@ -46,7 +46,6 @@ pub fn restore(options: &RestoreOptions) -> Result<RestoreReport> {
     let top = entry.layer();
     transfer::fetch_manifests(&store, &cache, top)?;
     let frames = transfer::fetch_frames(&store, &cache, top)?;
-    let chain = transfer::chain_ids(&cache, top)?;
     let unpacked = match unpack_layer(
         &cache.layer(top),
         &options.target_dir,
@@ -54,7 +53,7 @@ pub fn restore(options: &RestoreOptions) -> Result<RestoreReport> {
         "/nix/store".as_ref(),
     ) {
         Err(e @ (Error::HashMismatch { .. } | Error::CorruptFrame { .. })) => {
-            cache.forget(&chain)?;
+            cache.forget(&frames.chain)?;
             return Err(e);
         }
         other => other?,
@@ -65,7 +64,7 @@ pub fn restore(options: &RestoreOptions) -> Result<RestoreReport> {
     let record = Restored {
         url: options.url.clone(),
         key: entry.key.clone(),
-        chain: chain.clone(),
+        chain: frames.chain.clone(),
         needed: frames.needed,
         stored: frames.stored,
     };
@@ -74,7 +73,7 @@ pub fn restore(options: &RestoreOptions) -> Result<RestoreReport> {
         url: options.url.clone(),
         key: entry.key,
         exact,
-        layers: chain.len(),
+        layers: frames.chain.len(),
         downloaded: frames.downloaded,
         needed: frames.needed,
         unpacked,

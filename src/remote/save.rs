@@ -11,8 +11,8 @@ use crate::remote::cache::{Cache, Restored};
 use crate::remote::gc::{gc, GcOptions, GcReport};
 use crate::remote::key::{Entry, Key};
 use crate::remote::store::Store;
-use crate::remote::transfer::{self, manifest_object};
-use crate::remote::{key_object, now};
+use crate::remote::transfer;
+use crate::remote::{key_object, manifest_object, now};
 use crate::tree::bytes::human_bytes;
 
 /// A chain this long starts anew: every restore reads each of its manifests.
@@ -57,8 +57,7 @@ pub fn save(options: &SaveOptions) -> Result<SaveReport> {
     }
     let parent = parent(&store, &cache, options)?;
     let (top, packed) = pack_on(&cache, parent, options)?;
-    let chain = transfer::chain_ids(&cache, &top)?;
-    let entry_bytes = transfer::chain_bytes(&cache, &chain)?;
+    let (chain, entry_bytes) = transfer::chain(&cache, &top)?;
     if let Some(max) = options.max_entry.filter(|&max| entry_bytes > max) {
         return Err(Error::EntryTooLarge {
             key: name,
@@ -139,12 +138,10 @@ fn parent(store: &Store, cache: &Cache, options: &SaveOptions) -> Result<Option<
     if url != options.url || !worth || !cache.has(&chain[0]) {
         return Ok(None);
     }
-    for id in &chain {
-        if store.size(&manifest_object(id))?.is_none() {
-            return Ok(None);
-        }
+    match transfer::first_missing(store, &chain)? {
+        Some(_) => Ok(None),
+        None => Ok(Some(chain[0].clone())),
     }
-    Ok(Some(chain[0].clone()))
 }
 
 /// Writes the key's entry, then checks its layers are still there: a `gc`
@@ -153,19 +150,17 @@ fn publish(store: &Store, key: &Key, entry: Entry) -> Result<()> {
     let object = key_object(key);
     let text = serde_json::to_vec(&entry).expect("entries serialise");
     store.put(&object, text)?;
-    for id in &entry.chain {
-        if store.size(&manifest_object(id))?.is_none() {
-            store.delete(&object)?;
-            return Err(Error::BadStoreObject {
-                object: manifest_object(id),
-                reason: format!(
-                    "removed while {:?} was saved (by gc?): not published",
-                    entry.key
-                ),
-            });
-        }
-    }
-    Ok(())
+    let Some(gone) = transfer::first_missing(store, &entry.chain)? else {
+        return Ok(());
+    };
+    store.delete(&object)?;
+    Err(Error::BadStoreObject {
+        object: manifest_object(gone),
+        reason: format!(
+            "removed while {:?} was saved (by gc?): not published",
+            entry.key
+        ),
+    })
 }
 
 impl fmt::Display for SaveReport {

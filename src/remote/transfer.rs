@@ -7,17 +7,10 @@ use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
 use crate::layer::chain::{Chain, Origin};
-use crate::layer::manifest::{Manifest, BLOBS_FILE, MANIFEST_FILE};
+use crate::layer::manifest::{BLOBS_FILE, MANIFEST_FILE};
 use crate::remote::cache::{self, Cache};
 use crate::remote::store::Store;
-
-pub fn manifest_object(id: &str) -> String {
-    format!("layers/{id}/{MANIFEST_FILE}")
-}
-
-pub fn blobs_object(id: &str) -> String {
-    format!("layers/{id}/{BLOBS_FILE}")
-}
+use crate::remote::{blobs_object, manifest_object};
 
 /// Brings the manifests of `top` and every layer it builds on into the
 /// cache, following each manifest's parents.
@@ -36,7 +29,7 @@ pub fn fetch_manifests(store: &Store, cache: &Cache, top: &str) -> Result<()> {
             })?;
             cache.receive(&id, &text)?;
         }
-        let manifest = read(cache, &id)?;
+        let manifest = cache.manifest(&id)?;
         wanted.extend(
             manifest
                 .parents
@@ -47,12 +40,6 @@ pub fn fetch_manifests(store: &Store, cache: &Cache, top: &str) -> Result<()> {
     Ok(())
 }
 
-fn read(cache: &Cache, id: &str) -> Result<Manifest> {
-    let dir = cache.layer(id);
-    let path = dir.join(MANIFEST_FILE);
-    Manifest::parse(&dir, &std::fs::read(&path).at(&path)?)
-}
-
 /// What the frames of a chain came to.
 #[derive(Debug, Default)]
 pub struct Frames {
@@ -61,6 +48,8 @@ pub struct Frames {
     pub downloaded: u64,
     /// Stored bytes of every layer of the chain.
     pub stored: u64,
+    /// The chain's layers, top first.
+    pub chain: Vec<String>,
 }
 
 /// Downloads the frames of the chain of `top` that hold blobs of its tree
@@ -69,6 +58,7 @@ pub fn fetch_frames(store: &Store, cache: &Cache, top: &str) -> Result<Frames> {
     let chain = Chain::open(&cache.layer(top))?;
     let mut frames = Frames {
         stored: chain.layers.iter().map(|l| l.manifest.stored_bytes()).sum(),
+        chain: ids(&chain)?,
         ..Frames::default()
     };
     for (layer, needed) in needed_frames(&chain)? {
@@ -136,21 +126,30 @@ fn layer_name(dir: &Path) -> Result<String> {
         .ok_or_else(|| Error::bad_input(dir, "not a layer of the cache"))
 }
 
-/// The ids of the chain laid out from `top`, top first.
-pub fn chain_ids(cache: &Cache, top: &str) -> Result<Vec<String>> {
-    let chain = Chain::open(&cache.layer(top))?;
+fn ids(chain: &Chain) -> Result<Vec<String>> {
     chain.layers.iter().map(|l| layer_name(&l.path)).collect()
 }
 
-/// Stored bytes of the chain's layers, as the store holds them.
-pub fn chain_bytes(cache: &Cache, chain: &[String]) -> Result<u64> {
+/// The ids of the chain laid out from `top`, top first, and their stored
+/// bytes (manifests and blobs).
+pub fn chain(cache: &Cache, top: &str) -> Result<(Vec<String>, u64)> {
+    let chain = Chain::open(&cache.layer(top))?;
     let mut bytes = 0;
-    for id in chain {
-        let dir = cache.layer(id);
-        bytes += read(cache, id)?.stored_bytes();
-        bytes += std::fs::metadata(dir.join(MANIFEST_FILE)).at(&dir)?.len();
+    for layer in &chain.layers {
+        let manifest = layer.path.join(MANIFEST_FILE);
+        bytes += layer.manifest.stored_bytes() + std::fs::metadata(&manifest).at(&manifest)?.len();
     }
-    Ok(bytes)
+    Ok((ids(&chain)?, bytes))
+}
+
+/// The first layer of `chain` whose manifest the store does not hold.
+pub fn first_missing<'c>(store: &Store, chain: &'c [String]) -> Result<Option<&'c String>> {
+    for id in chain {
+        if store.size(&manifest_object(id))?.is_none() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// Uploads the layers of `chain` the store lacks: blobs first, manifest
@@ -162,7 +161,7 @@ pub fn upload_missing(store: &Store, cache: &Cache, chain: &[String]) -> Result<
             continue;
         }
         let dir = cache.layer(id);
-        let manifest = read(cache, id)?;
+        let manifest = cache.manifest(id)?;
         let all: BTreeSet<usize> = (0..manifest.frames.len()).collect();
         if cache::present(&dir)? != all {
             return Err(Error::BadStoreObject {
