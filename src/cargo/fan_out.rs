@@ -21,102 +21,12 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use std::process::Command;
 
 use rayon::prelude::*;
 
+use crate::cargo::resolution::{builds_tests, command_words, resolution_flags, resolve, Resolved};
 use crate::cargo::workspace;
-use crate::error::{Error, IoContext, Result};
-
-/// The words of a cargo command after the program: `build --release` as
-/// the standalone hooks give it, or `cargoWithProfile build --release` as
-/// crane's command lines run it.
-fn command_words(command: &str) -> impl Iterator<Item = &str> {
-    let mut words = command.split_whitespace().peekable();
-    while words
-        .next_if(|w| matches!(*w, "cargo" | "cargoWithProfile"))
-        .is_some()
-    {}
-    words
-}
-
-/// Whether a cargo command builds dev-dependencies (test targets).
-fn builds_tests(command: &str) -> bool {
-    let mut words = command_words(command);
-    let verb = words.next().unwrap_or("");
-    matches!(verb, "test" | "bench" | "nextest")
-        || words.any(|w| {
-            matches!(
-                w,
-                "--all-targets" | "--tests" | "--benches" | "--examples" | "--test" | "--bench"
-            )
-        })
-}
-
-/// The flags of `extra_args` that change feature resolution or the
-/// target, the ones `cargo tree` takes too.
-fn resolution_flags(extra_args: &[String]) -> Vec<String> {
-    let mut flags = Vec::new();
-    let mut args = extra_args.iter();
-    while let Some(arg) = args.next() {
-        let name = arg.split('=').next().unwrap_or(arg);
-        match name {
-            "--all-features" | "--no-default-features" => flags.push(arg.clone()),
-            "--features" | "-F" | "--target" if !arg.contains('=') => {
-                flags.push(arg.clone());
-                flags.extend(args.next().cloned());
-            }
-            "--features" | "--target" => flags.push(arg.clone()),
-            _ => {}
-        }
-    }
-    flags
-}
-
-/// A selection's resolution: each package (but the workspace's members)
-/// with its features, as `cargo tree` prints them.
-fn resolution(
-    dir: &Path,
-    selection: &[&str],
-    dev: bool,
-    flags: &[String],
-    members: &BTreeSet<String>,
-) -> Result<HashSet<String>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let edges = if dev {
-        "normal,build,dev"
-    } else {
-        "normal,build"
-    };
-    let output = Command::new(&cargo)
-        .args([
-            "tree",
-            "--locked",
-            "--offline",
-            "--prefix",
-            "none",
-            "-f",
-            "{p} {f}",
-        ])
-        .args(["-e", edges])
-        .args(selection)
-        .args(flags)
-        .current_dir(dir)
-        .output()
-        .at(&cargo)?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = format!("cargo tree {selection:?} failed: {}", stderr.trim());
-        return Err(Error::bad_input(dir, reason));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let lines = text.lines().map(|l| l.trim_end_matches(" (*)").trim_end());
-    let of_members = |line: &str| members.contains(line.split(' ').next().unwrap_or(""));
-    Ok(lines
-        .filter(|l| !l.is_empty() && !of_members(l))
-        .map(str::to_string)
-        .collect())
-}
+use crate::error::{IoContext, Result};
 
 /// The commands to run besides `commands` (cargo commands of a deps
 /// build, each run with `extra_args` too) in the workspace at `dir`, so
@@ -137,8 +47,8 @@ pub fn fan_out(dir: &Path, commands: &[String], extra_args: &[String]) -> Result
         .into_iter()
         .filter(|&dev| commands.iter().any(|c| builds_tests(c) == dev))
         .collect();
-    let whole: Vec<HashSet<String>> = (modes.par_iter())
-        .map(|&dev| resolution(&dir, &[], dev, &flags, &members))
+    let whole: Vec<HashSet<Resolved>> = (modes.par_iter())
+        .map(|&dev| resolve(&dir, &[], dev, &flags, &members))
         .collect::<Result<_>>()?;
     // One resolution per member and mode; without dev-dependencies the
     // mode makes no difference to it.
@@ -148,7 +58,7 @@ pub fn fan_out(dir: &Path, commands: &[String], extra_args: &[String]) -> Result
                 .any(|d| d.kind == cargo_metadata::DependencyKind::Development);
             let own = |dev: bool| {
                 let selection = ["-p", package.name.as_str()];
-                resolution(&dir, &selection, dev && has_dev, &flags, &members)
+                resolve(&dir, &selection, dev && has_dev, &flags, &members)
             };
             let plain = own(false)?;
             (modes.iter().zip(&whole))
@@ -173,58 +83,4 @@ pub fn fan_out(dir: &Path, commands: &[String], extra_args: &[String]) -> Result
         }
     }
     Ok(extra)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_that_build_tests_are_told_apart() {
-        for command in [
-            "test --no-run",
-            "check --all-targets",
-            "clippy --tests",
-            "nextest run",
-        ] {
-            assert!(builds_tests(command), "{command}");
-        }
-        for command in [
-            "build",
-            "check",
-            "doc --no-deps",
-            "build --bins",
-            "cargoWithProfile build",
-        ] {
-            assert!(!builds_tests(command), "{command}");
-        }
-    }
-
-    #[test]
-    fn only_flags_that_change_the_resolution_reach_cargo_tree() {
-        let args: Vec<String> = [
-            "--release",
-            "--features",
-            "a b",
-            "-j",
-            "2",
-            "--target=x86",
-            "--all-features",
-            "-F",
-            "c",
-        ]
-        .map(String::from)
-        .into();
-        assert_eq!(
-            resolution_flags(&args),
-            [
-                "--features",
-                "a b",
-                "--target=x86",
-                "--all-features",
-                "-F",
-                "c"
-            ]
-        );
-    }
 }
