@@ -2,8 +2,9 @@
 # one release build per service (`-p svc`), for each strategy; crane as
 # chain.nix emulates it (its deps for the workspace's union, a whole
 # target per service, which compiles again what the service's features
-# change). `unionDeps` is cargo-inherit's deps without fan-out, to compare
-# the deps derivation with.
+# change). `union` is cargo-inherit's deps without fan-out, to compare
+# the deps derivation with; `*-unified` cargo-inherit with unifyFeatures
+# (a workspace-hack: every service built with the union's features).
 { src
 , vendor
 , strategy
@@ -20,10 +21,10 @@ let
   select = service: "${args} -p ${service}";
   perService = f: builtins.listToAttrs (map (service: { name = service; value = f service; }) services);
 
-  ours = strategy: fanOut:
+  ours = strategy: fanOut: unifyFeatures:
     let
       common = { inherit pname src strategy; cargoVendorDir = vendor; cargoExtraArgs = args; env.benchStamp = stamp; };
-      deps = lib.depsOnly (common // { inherit fanOut; });
+      deps = lib.depsOnly (common // { inherit fanOut unifyFeatures; });
     in
     { inherit deps; } // perService (service:
       lib.build (common // { cargoArtifacts = deps; cargoExtraArgs = select service; }));
@@ -62,7 +63,9 @@ let
 in
 {
   crane-zstd = crane;
-  layered = ours "layered" true;
-  symlink = ours "symlink" true;
-  union = ours "layered" false;
+  layered = ours "layered" true false;
+  symlink = ours "symlink" true false;
+  union = ours "layered" false false;
+  layered-unified = ours "layered" true true;
+  symlink-unified = ours "symlink" true true;
 }.${strategy}

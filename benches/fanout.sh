@@ -4,7 +4,9 @@
 # chain.sh emulates it), cargo-inherit layered and cargo-inherit symlink:
 # the deps derivation once, then a release build per service (`-p svc`) on
 # it; beside them cargo-inherit's deps for the workspace's union only
-# (fanOut = false). In real sandboxed Nix builds, one run.
+# (fanOut = false), and both strategies with unifyFeatures (a generated
+# workspace-hack: the union's units only, every service built with the
+# union's features). In real sandboxed Nix builds, one run.
 #
 # Per service: inherit + cargo + install seconds, dependency units compiled,
 # bytes the derivation adds to the store. Per deps derivation: seconds and
@@ -46,7 +48,7 @@ nar_bytes() {
 
 lines="$work/lines.json"
 : > "$lines"
-for strategy in crane-zstd layered symlink union; do
+for strategy in crane-zstd layered symlink union layered-unified symlink-unified; do
   attrs=(deps)
   [ "$strategy" = union ] || attrs+=("${services[@]}")
   for attr in "${attrs[@]}"; do

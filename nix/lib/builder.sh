@@ -5,6 +5,7 @@ source "$cargoInheritHooks/all.sh"
 cargoInheritConfigureVendor
 cargoInheritConfigure
 cargoInheritPrepareSource
+cargoInheritUnify
 cargoInheritRecordSources
 cargoInheritInherit
 cargoInheritRunCargo

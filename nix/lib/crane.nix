@@ -32,6 +32,7 @@ let
   } ./setup-hook.sh;
 
   artifactsOf = import ./artifacts-of.nix;
+  unifiesFeatures = import ./unifies-features.nix;
 
   # What crane's mkCargoDerivation gets instead of a builder's arguments:
   # crane neither inherits nor installs artifacts, the hook lays out the
@@ -49,6 +50,8 @@ let
       doInstallCargoArtifacts = false;
       cargoInheritStrategy = args.cargoInheritStrategy or strategy;
       cargoInheritArtifacts = args.cargoInheritArtifacts or (artifactsOf (args.cargoArtifacts or null));
+      cargoInheritUnifyFeatures = args.cargoInheritUnifyFeatures
+        or (if unifiesFeatures (args.cargoArtifacts or null) then "1" else "0");
       cargoInheritPackLayer = if installs || layerOutput then "1" else "0";
       nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ [ hook ];
     } // lib.optionalAttrs ((args.env or { }) ? CRANE_BUILD_DEPS_ONLY) {

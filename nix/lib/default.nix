@@ -172,6 +172,11 @@ let
       # arguments: "-p a -p b", "--bin x", "--features f").
     , fanOut ? true
     , selections ? [ ]
+      # Every selection resolves each dependency with the workspace's
+      # features (`cargo-inherit unify` writes a workspace-hack member), so
+      # a -p build needs no units but the union's; each binary then gets
+      # the union's features. Inherited from cargoArtifacts: a chain agrees.
+    , unifyFeatures ? unifiesFeatures cargoArtifacts
       # Extra environment (RUSTFLAGS, CC, ...): give every derivation of a chain the same.
     , env ? { }
     }:
@@ -199,6 +204,7 @@ let
       cargoInheritStableVendor = if stableVendor then "1" else "0";
       cargoInheritFanOut = if fanOut then "1" else "0";
       cargoInheritSelections = builtins.concatStringsSep ";" selections;
+      cargoInheritUnifyFeatures = if unifyFeatures then "1" else "0";
     } // (if isSkeleton then
       let deps = depsSource { inherit pname src; keep = skeletonKeep; }; in {
         inherit (deps) src;
@@ -209,6 +215,7 @@ let
     // env // (if cargoArtifacts == null then { } else { cargoInheritArtifacts = artifactsOf cargoArtifacts; }));
 
   artifactsOf = import ./artifacts-of.nix;
+  unifiesFeatures = import ./unifies-features.nix;
 in
 rec {
   cargoInherit = tool;

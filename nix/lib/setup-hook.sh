@@ -37,7 +37,16 @@ cargoInheritCraneSelections() {
   done
 }
 
+# Unified features (cargoInheritUnifyFeatures): after crane's vendoring
+# config, which cargo tree needs; the layer records the sources as cargo
+# builds them, with the hack.
+cargoInheritStdenvUnify() {
+  [ "$cargoInheritUnifyFeatures" = 1 ] || return 0
+  cargoInheritUnify
+  cargoInheritRecordSources
+}
+
 postPatchHooks+=(cargoInheritStdenvInherit)
 # crane's vendoring config is written by then, whichever phase it uses.
-preBuildHooks+=(cargoInheritStableCraneVendor)
+preBuildHooks+=(cargoInheritStableCraneVendor cargoInheritStdenvUnify)
 postInstallHooks+=(cargoInheritStdenvInstall)

@@ -40,6 +40,16 @@ let
       && (craneLib.overrideToolchain "t").cargo == "t";
     hook-appended = bin.nativeBuildInputs == [ "pkg-config" cargoInherit.hook ] && cargoInherit.hook.hookName == "cargo-inherit-hook";
     hook-gets-the-tool = cargoInherit.hook.substitutions.cargoInherit.pname == "cargo-inherit";
+    unify-follows-the-artifacts =
+      let
+        unifiedDeps = craneLib.buildDepsOnly { src = "src"; cargoInheritUnifyFeatures = "1"; };
+        unifiedAuto = craneLib.buildPackage { src = "src"; cargoInheritUnifyFeatures = "1"; };
+      in
+      unifiedDeps.cargoInheritUnifyFeatures == "1"
+      && (on unifiedDeps "cargoClippy").cargoInheritUnifyFeatures == "1"
+      && (on (on unifiedDeps "buildPackage") "cargoTest").cargoInheritUnifyFeatures == "1"
+      && unifiedAuto.cargoInheritArtifacts.cargoInheritUnifyFeatures == "1"
+      && bin.cargoInheritUnifyFeatures == "0" && deps.cargoInheritUnifyFeatures == "0";
     tool-source-is-filtered = builtins.all (name: !(builtins.pathExists "${cargoInherit.cargoInherit.src}/${name}"))
       [ "target" "tests" "benches" "nix" ];
   };

@@ -155,6 +155,28 @@ if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" -A coverageTestC 
   pass "an instrumented test build (-C instrument-coverage) on a deps variant of the shared deps compiles no dependency"
 else tail -15 "$work/log"; fail "coverage variant: compiled [$(deps_of "${out:-/nonexistent}" 2>&1)]"; fi
 
+# Unified features: the deps build writes a workspace-hack (memchr and
+# serde, whose features differ per member) and runs no -p command, so it
+# stores less than the fanned-out deps; every -p build on it, and a chain
+# on one of those, takes the recorded hack and compiles no dependency.
+# Bytes of a layer output: what a layer stores, or a plain tree's.
+held() { if [ "$strategy" = layered ]; then stored "$1"; else du -sb "$1/layer" | cut -f1; fi; }
+for strategy in layered symlink; do
+  built=()
+  deps=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" --argstr strategy "$strategy" -A deps.layer 2> "$work/log") || true
+  if unified=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" --argstr strategy "$strategy" -A unified.layer 2> "$work/log") \
+    && grep -q 'package = "memchr"' "$unified/cargo-inherit-hack.toml" && grep -q 'package = "serde"' "$unified/cargo-inherit-hack.toml" \
+    && [ "$(held "$unified")" -lt "$(held "$deps")" ]; then
+    pass "fanout/$strategy unified deps: hack of memchr and serde, $(held "$unified") bytes against $(held "$deps") fanned out"
+  else tail -15 "$work/log"; fail "fanout/$strategy unified deps: $(cat "${unified:-/nonexistent}/cargo-inherit-hack.toml" 2>&1)"; fi
+  for attr in unifiedA unifiedB unifiedClippyA unifiedTestC unifiedClippyOnA; do
+    if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" --argstr strategy "$strategy" -A "$attr.layer" 2> "$work/log") \
+      && [ -z "$(deps_of "$out")" ] && cmp -s "$out/cargo-inherit-hack.toml" "$unified/cargo-inherit-hack.toml"; then built+=("$attr")
+    else tail -15 "$work/log"; fail "fanout/$strategy $attr on unified deps: compiled [$(deps_of "${out:-/nonexistent}" 2>&1)]"; fi
+  done
+  if [ ${#built[@]} = 5 ]; then pass "fanout/$strategy: every -p build on unified deps compiled no dependency (${built[*]})"; fi
+done
+
 # A failing test fails its derivation, and says why in the build log.
 if "$root/nix/run.sh" "$root/tests/fixtures/failing-test" layered deps test > "$work/log" 2>&1; then
   fail "failing-test: the test derivation succeeded"

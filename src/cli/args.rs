@@ -198,6 +198,22 @@ pub enum Command {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// Make every selection of the workspace (`-p member`, the whole of it)
+    /// resolve each dependency with the same features: writes a
+    /// workspace-hack crate (cargo-inherit-hack/) that every member depends
+    /// on and takes it into Cargo.lock. For a build's copy of the sources
+    /// (nix/lib's unifyFeatures): each binary then gets the union's features.
+    /// CARGO_ARGS: the arguments the builds get (feature and target flags count).
+    Unify {
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// Write this hack manifest (as an earlier unify of the same
+        /// manifests wrote it) instead of finding one.
+        #[arg(long)]
+        like: Option<PathBuf>,
+        #[arg(last = true)]
+        cargo_args: Vec<String>,
+    },
     /// `restore`, `save`, `gc`: layers in an object store, for CI without Nix.
     #[cfg(feature = "store")]
     #[command(flatten)]

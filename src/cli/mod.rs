@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cargo::{fan_out, members, rebuilt, skeleton, stdout, workspace};
+use crate::cargo::{fan_out, members, rebuilt, skeleton, stdout, unify, workspace};
 use crate::error::Result;
 use crate::layer::{export, inspect};
 use crate::tree::fs::write_json;
@@ -100,6 +100,11 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
             let commands: Vec<String> = commands.split(';').map(str::to_string).collect();
             print_lines(fan_out::fan_out(&workspace, &commands, &cargo_args)?)
         }
+        Command::Unify {
+            workspace,
+            like,
+            cargo_args,
+        } => say(&unify::unify(&workspace, like.as_deref(), &cargo_args)?),
     }
     Ok(())
 }

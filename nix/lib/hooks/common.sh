@@ -36,11 +36,13 @@
 #                           whose own feature resolution differs from the workspace's, so that a
 #                           later `-p MEMBER` build compiles no dependency (see cargo.sh)
 #   cargoInheritSelections  more selections a deps build prepares, ';'-separated ("-p a -p b;--bin x")
+#   cargoInheritUnifyFeatures 1: every selection resolves each dependency with the workspace's
+#                           features: `cargo-inherit unify` adds a workspace-hack member (source.sh)
 : "${cargoInheritStrategy:=layered}" "${cargoCommands:=build}" "${cargoExtraArgs:=}"
 : "${cargoInheritSkeleton:=0}" "${cargoInheritDenyDeps:=0}" "${cargoInheritPackLayer:=1}"
 : "${cargoInheritPruneUnused:=0}" "${cargoInheritPackLevel:=auto}" "${cargoInheritInstallBins:=0}"
 : "${cargoInheritExportCrane:=0}" "${cargoInheritBorrowOut:=0}" "${cargoInheritStableVendor:=1}"
-: "${cargoInheritFanOut:=1}" "${cargoInheritSelections:=}"
+: "${cargoInheritFanOut:=1}" "${cargoInheritSelections:=}" "${cargoInheritUnifyFeatures:=0}"
 
 # What one hook leaves for another, under $NIX_BUILD_TOP (the same path in
 # every derivation): cargo's JSON messages (rebuilt, pack --prune-unused),

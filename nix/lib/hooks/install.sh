@@ -56,6 +56,7 @@ cargoInheritInstall() {
     cargoInheritPack "$home"
     if [ "$cargoInheritExportCrane" = 1 ]; then cargoInheritTool export --from "$home/layer" --out "$home"; fi
     if [ -f "$(cargoInheritExplainFile)" ]; then cp "$(cargoInheritExplainFile)" "$home/cargo-inherit-explain.txt"; fi
+    cargoInheritRecordHack "$home"
     beside=(--out "$home/cargo-inherit-report.json")
   fi
   local report

@@ -26,6 +26,33 @@ cargoInheritMakeSkeleton() { # DEST
   find "$1" -exec touch -h -d @1 {} +
 }
 
+# With cargoInheritUnifyFeatures=1, a workspace-hack member that every
+# member depends on makes each selection (-p svc) resolve its dependencies
+# with the whole workspace's features (`cargo-inherit unify`). The deps
+# build finds it and records it beside its layer; the derivations on it
+# take that one (the same manifests, so the same units) rather than spend
+# seconds of cargo tree finding it again. Needs the vendored crates'
+# config: cargo tree and cargo update run offline.
+cargoInheritUnify() {
+  [ "$cargoInheritUnifyFeatures" = 1 ] || return 0
+  local like=() artifacts
+  for artifacts in ${cargoInheritArtifacts:-}; do
+    if [ -f "$artifacts/cargo-inherit-hack.toml" ]; then
+      like=(--like "$artifacts/cargo-inherit-hack.toml")
+      break
+    fi
+  done
+  # shellcheck disable=SC2086 # extra args are a word list
+  cargoInheritTool unify --workspace "$(cargoInheritSourceDir)" "${like[@]}" -- $cargoExtraArgs
+}
+
+# The hack unify wrote, when it wrote one, for cargoInheritUnify to find
+# beside this derivation's layer.
+cargoInheritRecordHack() { # HOME
+  local hack; hack="$(cargoInheritSourceDir)/cargo-inherit-hack/Cargo.toml"
+  if [ "$cargoInheritUnifyFeatures" = 1 ] && [ -f "$hack" ]; then cp "$hack" "$1/cargo-inherit-hack.toml"; fi
+}
+
 # The workspace being built: where the inherit and install hooks run.
 cargoInheritSourceDir() { echo "${cargoInheritSource:-$PWD}"; }
 
