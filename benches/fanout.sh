@@ -6,7 +6,7 @@
 # it; beside them cargo-inherit's deps for the workspace's union only
 # (fanOut = false), and both strategies with unifyFeatures (a generated
 # workspace-hack: the union's units only, every service built with the
-# union's features). In real sandboxed Nix builds, one run.
+# union's features). In real sandboxed Nix builds, one run, interleaved.
 #
 # Per service: inherit + cargo + install seconds, dependency units compiled,
 # bytes the derivation adds to the store. Per deps derivation: seconds and
@@ -48,10 +48,12 @@ nar_bytes() {
 
 lines="$work/lines.json"
 : > "$lines"
-for strategy in crane-zstd layered symlink union layered-unified symlink-unified; do
-  attrs=(deps)
-  [ "$strategy" = union ] || attrs+=("${services[@]}")
-  for attr in "${attrs[@]}"; do
+# Interleaved: each derivation for every strategy before the next, so that
+# a change of load on the machine falls on every strategy alike.
+strategies=(crane-zstd layered symlink union layered-unified symlink-unified)
+for attr in deps "${services[@]}"; do
+  for strategy in "${strategies[@]}"; do
+    [ "$strategy" != union ] || [ "$attr" = deps ] || continue
     echo ">> $strategy $attr" >&2
     built=$(nix_build --argstr strategy "$strategy" -A "$attr" -A "$attr.layer" 2> "$work/log" \
       || nix_build --argstr strategy "$strategy" -A "$attr" 2>> "$work/log") || { tail -20 "$work/log"; exit 1; }

@@ -254,7 +254,8 @@ impl Setting {
                  a deps build prepares each member's own resolution when fanOut is on (the \
                  default; crane: cargoInheritFanOut = \"1\"), so rebuild the deps with it; for a \
                  selection that is no single member, add it to the deps' selections \
-                 (cargoInheritSelections)",
+                 (cargoInheritSelections); or build every derivation with unifyFeatures \
+                 (crane: cargoInheritUnifyFeatures = \"1\") for the union's features alone",
                 selection = context.selection.join(" ")
             ),
             Setting::Features { .. } => "pass the same --features / --all-features / \
