@@ -208,11 +208,11 @@ mod tests {
         );
         assert_eq!(
             spec.to_string(),
-            r#"git = "https://example.com/a.git", branch = "main""#
+            r#"{ git = "https://example.com/a.git", branch = "main" }"#
         );
         let mut spec = InlineTable::new();
         git_spec(&mut spec, "git+https://example.com/a.git#0123abc");
-        assert_eq!(spec.to_string(), r#"git = "https://example.com/a.git""#);
+        assert_eq!(spec.to_string(), r#"{ git = "https://example.com/a.git" }"#);
     }
 
     #[test]
