@@ -15,6 +15,12 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error(
+        "cannot start its worker threads: {reason}; too little memory (ulimit -v) or too many \
+         processes (ulimit -u) for this user"
+    )]
+    Threads { reason: String },
+
     #[error("{}: not a cargo-inherit layer: {reason}", path.display())]
     NotALayer { path: PathBuf, reason: String },
 

@@ -314,6 +314,11 @@ fn short_memory_is_an_error_naming_what_needed_it_not_an_abort() {
         );
         match run.code {
             0 => done += 1,
+            // So little memory that not even one worker thread starts.
+            1 if run.stderr.contains("cannot start its worker threads") => {
+                assert!(!target.exists(), "{limit_mib} MiB: a target was left");
+                refused += 1;
+            }
             1 => {
                 for needle in [
                     "bytes of memory, more than can be had now",

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cargo::{fan_out, members, rebuilt, skeleton, stdout, unify, workspace};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::layer::{export, inspect};
 use crate::tree::fs::write_json;
 use crate::{explain, report, strategy};
@@ -36,10 +36,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<()> {
+    // Under a tight memory limit even one thread's stack may not be had.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(cli.jobs))
         .build()
-        .expect("a thread pool can be built");
+        .map_err(|e| Error::Threads {
+            reason: e.to_string(),
+        })?;
     pool.install(|| dispatch(cli.command, cli.quiet))
 }
 
