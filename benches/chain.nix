@@ -6,6 +6,10 @@
 , strategy
   # Changes every run, so every derivation is built and timed anew.
 , stamp ? ""
+  # Another measurement of one kind of derivation (build, clippy, ...):
+  # only that derivation changes, what it inherits stays built.
+, repKind ? ""
+, rep ? ""
 , cargoInheritVendor ? null
 , cargoInherit ? null
 , pname ? "workload"
@@ -21,20 +25,22 @@ let
     doc = "doc --no-deps";
   };
   forcedEnv = { CC = "gcc"; };
+  repOf = kind: if kind == repKind then rep else "";
 
   ours = strategy:
     let
       common = { inherit pname src strategy; cargoVendorDir = vendor; cargoExtraArgs = args; env.benchStamp = stamp; };
+      repEnv = kind: { env = common.env // { benchRep = repOf kind; }; };
       deps = lib.depsOnly common;
-      build = lib.build (common // { cargoArtifacts = deps; });
-      on = kind: lib.cargoDerivation (common // { inherit kind; cargoArtifacts = build; cargoCommands = commands.${kind}; });
+      build = lib.build (common // { cargoArtifacts = deps; } // repEnv "build");
+      on = kind: lib.cargoDerivation (common // repEnv kind // { inherit kind; cargoArtifacts = build; cargoCommands = commands.${kind}; });
     in
     {
       inherit deps build;
       clippy = on "clippy";
       test = on "test";
       doc = on "doc";
-      forced = lib.build (common // { cargoArtifacts = deps; denyDeps = false; env = common.env // forcedEnv; });
+      forced = lib.build (common // { cargoArtifacts = deps; denyDeps = false; env = (repEnv "forced").env // forcedEnv; });
     };
 
   # crane, by the commands of its hooks (nix/tests/crane-emulation.sh).
@@ -54,6 +60,7 @@ let
         cargoCommands = commands.${kind};
         src = builtins.path { name = "${pname}-source"; path = src; };
         benchStamp = stamp;
+        benchRep = repOf kind;
       } // attrs);
       deps = drv "deps" { src = lib.skeleton { inherit pname src; cargoVendorDir = vendor; }; craneDummy = "1"; };
       # Like crane's buildPackage (and cargo-inherit's build), install the binaries.
@@ -69,6 +76,7 @@ let
         installBins = "1";
         denyDeps = "0";
         name = "${pname}-crane-${mode}-forced";
+        benchRep = repOf "forced";
       } // forcedEnv);
     };
 in

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark for issue 5: one chain of real sandboxed Nix derivations per
-# strategy (crane use-zstd, crane use-symlink, cargo-inherit layered and
+# Benchmark for issues 5 and 28: one chain of real sandboxed Nix derivations
+# per strategy (crane use-zstd, crane use-symlink, cargo-inherit layered and
 # symlink), side by side, on one workload:
 #   deps-only (release) -> build -> clippy, test --no-run, doc; and `forced`,
 #   the build with CC changed since the deps.
+# Interleaved, so that a change of load on the machine falls on every
+# strategy alike: each kind of derivation is built for all four before the
+# next kind; the deps once, every later kind REPS times (default 3; a rep
+# changes only that derivation), the strategies' order turned each rep.
+# Then this machine's bounds for laying out the layered trees (bounds.sh).
 #
 #   benches/chain.sh [medium|service]    (default medium: tests/fixtures/medium, 42 crates)
 #
@@ -38,23 +43,43 @@ nar_info() {
   nix --extra-experimental-features nix-command path-info --json -S $(nix-store -q --outputs "$(nix-store -q --deriver "$1")")
 }
 
-# One JSON line per derivation: strategy, derivation, output, its report and
-# sizes, or the error that stopped it.
+# One JSON line per derivation built: strategy, derivation, rep, output,
+# its report and sizes, or the error that stopped it.
 lines="$work/lines.json"
 : > "$lines"
-for strategy in crane-zstd crane-symlink layered symlink; do
-  for attr in deps build clippy test doc forced; do
-    echo ">> $strategy $attr" >&2
-    if out=$(nix_build --argstr strategy "$strategy" -A "$attr" 2> "$work/log"); then
-      printf '{"strategy":"%s","derivation":"%s","out":"%s","report":%s,"path_info":%s}\n' \
-        "$strategy" "$attr" "$out" "$(report_of "$out")" "$(nar_info "$out")" >> "$lines"
-    else
-      error=$(grep -m1 -e 'is not writeable' -e 'error:' "$work/log" | cut -c1-300 || true)
-      python3 -c 'import json, sys; print(json.dumps({"strategy": sys.argv[1], "derivation": sys.argv[2], "error": sys.argv[3]}))' \
-        "$strategy" "$attr" "${error:-failed}" >> "$lines"
-      echo "   failed: $error" >&2
-    fi
+measure() { # STRATEGY KIND REP
+  local strategy="$1" attr="$2" rep="$3" out error stamp=()
+  echo ">> $strategy $attr (rep $rep)" >&2
+  # Rep 1 is the chain's own derivation, the one later kinds inherit.
+  if [ "$rep" != 1 ]; then stamp=(--argstr repKind "$attr" --argstr rep "$rep"); fi
+  if out=$(nix_build --argstr strategy "$strategy" "${stamp[@]}" -A "$attr" 2> "$work/log"); then
+    printf '{"strategy":"%s","derivation":"%s","rep":%s,"out":"%s","report":%s,"path_info":%s}\n' \
+      "$strategy" "$attr" "$rep" "$out" "$(report_of "$out")" "$(nar_info "$out")" >> "$lines"
+  else
+    error=$(grep -m1 -e 'is not writeable' -e 'error:' "$work/log" | cut -c1-300 || true)
+    python3 -c 'import json, sys; print(json.dumps({"strategy": sys.argv[1], "derivation": sys.argv[2], "rep": int(sys.argv[3]), "error": sys.argv[4]}))' \
+      "$strategy" "$attr" "$rep" "${error:-failed}" >> "$lines"
+    echo "   failed: $error" >&2
+  fi
+}
+strategies=(crane-zstd crane-symlink layered symlink)
+reps="${REPS:-3}"
+for attr in deps build clippy test doc forced; do
+  n="$reps"; [ "$attr" = deps ] && n=1
+  for rep in $(seq "$n"); do
+    for i in "${!strategies[@]}"; do
+      measure "${strategies[(i + rep - 1) % ${#strategies[@]}]}" "$attr" "$rep"
+    done
   done
+done
+
+# The bounds of a layered inherit on this machine: the build lays out the
+# deps layer, clippy, test and doc the build's layer on it.
+bounds="$work/bounds.json"
+: > "$bounds"
+for attr in deps build; do
+  layer=$(nix_build --argstr strategy layered -A "$attr.layer" 2> "$work/log") || { tail -5 "$work/log"; exit 1; }
+  bash "$root/benches/bounds.sh" "$attr" "$layer/layer" >> "$bounds"
 done
 
 # Where Nix builds: the disk kind as the kernel reports it (virtual disks often say rotating).
@@ -62,5 +87,5 @@ disk=$(lsblk -dno ROTA "$(df --output=source /nix/store | tail -1)" 2> /dev/null
 case "$disk" in 0) disk="SSD" ;; 1) disk="rotational disk" ;; *) disk="disk" ;; esac
 machine="$(nproc) cores, $(df --output=fstype /nix/store | tail -1) on $disk"
 cargo run -q --release --locked --manifest-path "$root/benches/report/Cargo.toml" -- \
-  "$lines" "$workload" "$(date -u +%F)" "$machine" "$results/chain-$workload"
+  "$lines" "$bounds" "$workload" "$(date -u +%F)" "$machine" "$results/chain-$workload"
 cat "$results/chain-$workload.md"

@@ -18,7 +18,8 @@ pub const STRATEGIES: [(&str, &str); 4] = [
 pub const CHAIN: [&str; 5] = ["deps", "build", "clippy", "test", "doc"];
 pub const INHERITING: [&str; 4] = ["build", "clippy", "test", "doc"];
 
-/// One derivation of one strategy.
+/// One derivation of one strategy: the medians of its reps, with the
+/// range of its inherit seconds.
 #[derive(Serialize, Default, Clone)]
 pub struct Cell {
     pub inherit_seconds: f64,
@@ -28,6 +29,31 @@ pub struct Cell {
     pub nar_bytes: u64,
     pub closure_bytes: u64,
     pub error: Option<String>,
+    pub reps: usize,
+    pub inherit_min: f64,
+    pub inherit_max: f64,
+}
+
+/// This machine's bound for laying out one tree (benches/bounds.sh).
+#[derive(Serialize, serde::Deserialize, Clone)]
+pub struct Bound {
+    /// The derivation whose layer it is: `deps` (what build inherits),
+    /// `build` (what clippy, test and doc inherit).
+    pub tree: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub cores: u64,
+    pub write_seconds: f64,
+    pub write_cpu_seconds: f64,
+    pub zstd_cpu_seconds: f64,
+    pub blake3_cpu_seconds: f64,
+    pub bound_seconds: f64,
+}
+
+/// The median of `values` (the upper one of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
 #[derive(Serialize)]
@@ -46,6 +72,31 @@ pub struct Totals {
 }
 
 impl Cell {
+    /// One cell of a derivation's reps: each figure's median; failed when
+    /// any rep failed.
+    pub fn median(reps: &[Cell]) -> Cell {
+        if let Some(failed) = reps.iter().find(|c| c.error.is_some()) {
+            return Cell {
+                reps: reps.len(),
+                ..failed.clone()
+            };
+        }
+        let of = |f: fn(&Cell) -> f64| median(reps.iter().map(f).collect());
+        let inherit = reps.iter().map(|c| c.inherit_seconds);
+        Cell {
+            inherit_seconds: of(|c| c.inherit_seconds),
+            cargo_seconds: of(|c| c.cargo_seconds),
+            install_seconds: of(|c| c.install_seconds),
+            units_rebuilt: of(|c| c.units_rebuilt as f64) as u64,
+            nar_bytes: of(|c| c.nar_bytes as f64) as u64,
+            closure_bytes: of(|c| c.closure_bytes as f64) as u64,
+            error: None,
+            reps: reps.len(),
+            inherit_min: inherit.clone().fold(f64::INFINITY, f64::min),
+            inherit_max: inherit.fold(0.0, f64::max),
+        }
+    }
+
     pub fn overhead_seconds(&self) -> f64 {
         self.inherit_seconds + self.install_seconds
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::figures::{Cell, Cells, Totals};
+use crate::figures::{Bound, Cell, Cells, Totals};
 use crate::render::outcome;
 
 /// One goal: what it asks, the figures that decide it, and the verdict.
@@ -14,11 +14,21 @@ pub struct Goal {
     pub met: bool,
 }
 
+/// The derivations after deps, each with the tree its inherit lays out
+/// (the layer of the derivation it inherits).
+const AFTER_DEPS: [(&str, &str); 5] = [
+    ("build", "deps"),
+    ("clippy", "build"),
+    ("test", "build"),
+    ("doc", "build"),
+    ("forced", "deps"),
+];
+
 /// Every goal the figures of a run can decide.
-pub fn goals(cells: &Cells, totals: &[Totals]) -> Vec<Goal> {
+pub fn goals(cells: &Cells, totals: &[Totals], bounds: &[Bound]) -> Vec<Goal> {
     let total = |s: &str| totals.iter().find(|t| t.strategy == s);
     let cell = |s: &str, d: &str| cells.get(s).and_then(|c| c.get(d));
-    let mut goals = Vec::new();
+    let mut goals = interleaved(cells, totals, bounds);
     if let (Some(crane), Some(ours)) = (total("crane-zstd"), total("layered")) {
         goals.extend(layered_against_crane(crane, ours));
         if let (Some(crane_deps), Some(our_deps)) =
@@ -51,6 +61,59 @@ pub fn goals(cells: &Cells, totals: &[Totals]) -> Vec<Goal> {
         goals.push(forced(crane, ours));
     }
     goals
+}
+
+/// Issue 28's goals, on the medians of interleaved reps.
+fn interleaved(cells: &Cells, totals: &[Totals], bounds: &[Bound]) -> Vec<Goal> {
+    let cell = |s: &str, d: &str| {
+        cells
+            .get(s)
+            .and_then(|c| c.get(d))
+            .filter(|c| c.error.is_none())
+    };
+    let total = |s: &str| totals.iter().find(|t| t.strategy == s);
+    let mut goals = Vec::new();
+    let pairs: Vec<(&str, &str, &Cell, &Cell)> = (AFTER_DEPS.iter())
+        .filter_map(|&(d, tree)| Some((d, tree, cell("crane-zstd", d)?, cell("layered", d)?)))
+        .collect();
+    let speeds: Vec<(&str, f64)> = (pairs.iter())
+        .map(|&(d, _, crane, ours)| (d, crane.inherit_seconds / ours.inherit_seconds.max(0.001)))
+        .collect();
+    goals.push(Goal {
+        goal: "layered inherit at least 1.5x faster than crane use-zstd in every derivation after deps (medians)".into(),
+        figures: listed(&speeds),
+        met: speeds.len() == AFTER_DEPS.len() && speeds.iter().all(|(_, r)| *r >= 1.5),
+    });
+    let to_bound: Vec<(&str, f64)> = (pairs.iter())
+        .filter_map(|&(d, tree, _, ours)| {
+            let bound = bounds.iter().find(|b| b.tree == tree)?;
+            Some((d, ours.inherit_seconds / bound.bound_seconds.max(0.001)))
+        })
+        .collect();
+    goals.push(Goal {
+        goal: "layered inherit within 1.3x of this machine's bound for its tree (medians)".into(),
+        figures: listed(&to_bound),
+        met: to_bound.len() == AFTER_DEPS.len() && to_bound.iter().all(|(_, r)| *r <= 1.3),
+    });
+    if let (Some(crane), Some(ours)) = (cell("crane-zstd", "deps"), cell("layered", "deps")) {
+        let wall = |c: &Cell| c.cargo_seconds + c.install_seconds;
+        let ratio = wall(ours) / wall(crane).max(0.001);
+        goals.push(Goal {
+            goal: "the layered deps derivation's wall time (cargo + install) at most 1.02x crane use-zstd's".into(),
+            figures: format!("{:.1} s against {:.1} s, {ratio:.3}x", wall(ours), wall(crane)),
+            met: ratio <= 1.02,
+        });
+    }
+    if let (Some(crane), Some(ours)) = (total("crane-zstd"), total("symlink")) {
+        goals.push(overhead("symlink", 0.25, crane, ours));
+    }
+    goals
+}
+
+/// `derivation ratio` pairs, for a goal's figures.
+fn listed(ratios: &[(&str, f64)]) -> String {
+    let each: Vec<String> = ratios.iter().map(|(d, r)| format!("{d} {r:.2}x")).collect();
+    each.join(", ")
 }
 
 /// Bytes and inherit speed of the layered chain against crane use-zstd's.

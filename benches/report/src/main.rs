@@ -1,7 +1,8 @@
-//! chain-report LINES WORKLOAD DATE MACHINE OUT_PREFIX
+//! chain-report LINES BOUNDS WORKLOAD DATE MACHINE OUT_PREFIX
 //!
-//! Reads the JSON lines benches/chain.sh writes (one per derivation,
-//! `read`), adds them up per strategy (`figures`), holds them to the goals
+//! Reads the JSON lines benches/chain.sh writes (one per derivation built,
+//! reps of one derivation as their medians, `read`) and the machine's
+//! bounds, adds them up per strategy (`figures`), holds them to the goals
 //! (`goals`), and writes OUT_PREFIX.json (the figures), .md (the table,
 //! `render`) and .svg (the plot, `plot`).
 
@@ -15,7 +16,7 @@ use std::error::Error;
 
 use serde::Serialize;
 
-use figures::{Cells, Totals};
+use figures::{Bound, Cells, Totals};
 use goals::Goal;
 
 #[derive(Serialize)]
@@ -24,23 +25,26 @@ pub struct Results {
     date: String,
     machine: String,
     cells: Cells,
+    bounds: Vec<Bound>,
     totals: Vec<Totals>,
     goals: Vec<Goal>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, lines, workload, date, machine, prefix] = &args[..] else {
-        return Err("usage: chain-report LINES WORKLOAD DATE MACHINE OUT_PREFIX".into());
+    let [_, lines, bounds, workload, date, machine, prefix] = &args[..] else {
+        return Err("usage: chain-report LINES BOUNDS WORKLOAD DATE MACHINE OUT_PREFIX".into());
     };
     let cells = read::read_cells(&std::fs::read_to_string(lines)?)?;
+    let bounds = read::read_bounds(&std::fs::read_to_string(bounds)?)?;
     let totals = figures::totals(&cells);
-    let goals = goals::goals(&cells, &totals);
+    let goals = goals::goals(&cells, &totals, &bounds);
     let results = Results {
         workload: workload.clone(),
         date: date.clone(),
         machine: machine.clone(),
         cells,
+        bounds,
         totals,
         goals,
     };

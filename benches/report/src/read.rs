@@ -1,11 +1,13 @@
-//! Reading the JSON lines benches/chain.sh writes, one per derivation.
+//! Reading the JSON lines benches/chain.sh writes, one per derivation
+//! built (several reps of one derivation become one cell: their medians),
+//! and the bounds benches/bounds.sh measured.
 
 use std::collections::BTreeMap;
 use std::error::Error;
 
 use serde::Deserialize;
 
-use crate::figures::{Cell, Cells};
+use crate::figures::{Bound, Cell, Cells};
 
 #[derive(Deserialize)]
 struct Line {
@@ -36,9 +38,15 @@ struct PathInfo {
     closure_size: u64,
 }
 
+/// The bounds, one JSON object a line.
+pub fn read_bounds(text: &str) -> Result<Vec<Bound>, Box<dyn Error>> {
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    Ok(lines.map(serde_json::from_str).collect::<Result<_, _>>()?)
+}
+
 /// The cells of every strategy and derivation the lines hold.
 pub fn read_cells(text: &str) -> Result<Cells, Box<dyn Error>> {
-    let mut cells: Cells = BTreeMap::new();
+    let mut samples: BTreeMap<String, BTreeMap<String, Vec<Cell>>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let line: Line = serde_json::from_str(line)?;
         // A derivation's outputs: its bytes are theirs together; its
@@ -55,16 +63,23 @@ pub fn read_cells(text: &str) -> Result<Cells, Box<dyn Error>> {
                 nar_bytes,
                 closure_bytes,
                 error: None,
+                ..Cell::default()
             },
             None => Cell {
                 error: Some(line.error.unwrap_or_else(|| "failed".into())),
                 ..Cell::default()
             },
         };
-        cells
-            .entry(line.strategy)
+        (samples.entry(line.strategy).or_default())
+            .entry(line.derivation)
             .or_default()
-            .insert(line.derivation, cell);
+            .push(cell);
     }
-    Ok(cells)
+    let cells = samples.into_iter().map(|(strategy, derivations)| {
+        let cells = derivations
+            .into_iter()
+            .map(|(d, reps)| (d, Cell::median(&reps)));
+        (strategy, cells.collect())
+    });
+    Ok(cells.collect())
 }

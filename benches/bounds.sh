@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# This machine's bounds for laying out a layer's tree (issue 28), on all
+# cores, median of REPS runs (default 3):
+#   write: the tree's directories and files written anew from memory (the
+#     page cache), one writer per core: what any layout to writable files pays;
+#   zstd: CPU seconds of `zstd -d` over the chain's frames (blobs.zst);
+#   blake3: CPU seconds of b3sum over the tree (the verification).
+# The bound is the larger of the write's wall time and all three's CPU
+# seconds spread over the cores: decompression, hashing and writing
+# overlapped perfectly. Prints one JSON line.
+# Not yet a floor: its first run (medium, beside a CI run) put layered
+# inherits at 0.3-0.55x of it, so a layered unpack writes less than this
+# copy does; the write part must count what unpack really writes (issue 28).
+#
+#   benches/bounds.sh NAME LAYER     (LAYER: a layer directory, manifest.json inside)
+set -euo pipefail
+name="$1" layer="$2"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+reps="${REPS:-3}"
+cores=$(nproc)
+command -v b3sum > /dev/null || { apt-get update -qq && apt-get install -y -qq b3sum > /dev/null; }
+cargo build -q --release --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
+ci="$root/target/release/cargo-inherit"
+work="$(mktemp -d)"
+trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+"$ci" unpack -q --from "$layer" --target-dir "$work/tree"
+
+# The chain's frames: this layer's and its parents' (manifest.json names them).
+frames() {
+  python3 - "$1" <<'EOF'
+import json, os, sys
+seen, todo = [], [sys.argv[1]]
+while todo:
+    layer = todo.pop()
+    if layer in seen:
+        continue
+    seen.append(layer)
+    manifest = json.load(open(os.path.join(layer, "manifest.json")))
+    todo += [p if os.path.isabs(p) else os.path.join(layer, p) for p in manifest.get("parents", [])]
+for layer in seen:
+    blobs = os.path.join(layer, "blobs.zst")
+    if os.path.exists(blobs):
+        print(blobs)
+EOF
+}
+# Seconds (wall, then user + system, children included) of a command.
+timed() {
+  local TIMEFORMAT='%R %U %S'
+  { time "$@" > /dev/null 2> "$work/stderr"; } 2> "$work/time"
+  awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time"
+}
+write_tree() { # FROM TO
+  python3 - "$1" "$2" "$cores" <<'EOF'
+import os, shutil, sys
+from concurrent.futures import ThreadPoolExecutor
+src, dest, cores = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = []
+for d, dirs, names in os.walk(src):
+    os.makedirs(os.path.join(dest, os.path.relpath(d, src)), exist_ok=True)
+    files += [os.path.join(d, n) for n in names if os.path.isfile(os.path.join(d, n)) and not os.path.islink(os.path.join(d, n))]
+def copy(f):
+    shutil.copyfile(f, os.path.join(dest, os.path.relpath(f, src)))
+with ThreadPoolExecutor(cores) as pool:
+    list(pool.map(copy, files, chunksize=64))
+EOF
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+mapfile -t blobs < <(frames "$layer")
+# Read once before timing: every measure reads from the page cache.
+cat "${blobs[@]}" > /dev/null
+find "$work/tree" -type f -exec cat {} + > /dev/null
+: > "$work/samples"
+for rep in $(seq "$reps"); do
+  rm -rf "$work/copy"
+  read -r write_wall write_cpu < <(timed write_tree "$work/tree" "$work/copy")
+  read -r _ zstd_cpu < <(timed sh -c 'for f; do zstd -d -q -c "$f"; done' _ "${blobs[@]}")
+  read -r _ b3_cpu < <(timed sh -c "find '$work/tree' -type f -print0 | xargs -0 b3sum --num-threads $cores")
+  echo "$write_wall $write_cpu $zstd_cpu $b3_cpu" >> "$work/samples"
+done
+field() { awk -v f="$1" '{ print $f }' "$work/samples" | median; }
+files=$(find "$work/tree" -type f | wc -l)
+bytes=$(du -sb --apparent-size "$work/tree" | cut -f1)
+python3 - "$name" "$files" "$bytes" "$cores" "$(field 1)" "$(field 2)" "$(field 3)" "$(field 4)" <<'EOF'
+import json, sys
+name, files, bytes_, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+write, write_cpu, zstd_cpu, b3_cpu = map(float, sys.argv[5:])
+bound = max(write, (write_cpu + zstd_cpu + b3_cpu) / cores)
+print(json.dumps({"tree": name, "files": files, "bytes": bytes_, "cores": cores,
+                  "write_seconds": write, "write_cpu_seconds": write_cpu, "zstd_cpu_seconds": zstd_cpu,
+                  "blake3_cpu_seconds": b3_cpu, "bound_seconds": round(bound, 3)}))
+EOF
