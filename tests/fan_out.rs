@@ -52,6 +52,19 @@ fn dependencies_compiled(project: &Project, command: &str, service: &str) -> Vec
         .collect()
 }
 
+/// Build, test and clippy of each member on its own compile no dependency.
+fn assert_no_service_compiles_a_dependency(project: &Project) {
+    for service in ["svc-a", "svc-b", "svc-c", "common"] {
+        for command in ["build", "test --no-run", "clippy --all-targets"] {
+            assert_eq!(
+                dependencies_compiled(project, command, service),
+                Vec::<String>::new(),
+                "cargo {command} -p {service}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_fanned_out_deps_build_leaves_no_dependency_to_compile_per_service() {
     let project = Project::prepare("fanout");
@@ -66,15 +79,7 @@ fn a_fanned_out_deps_build_leaves_no_dependency_to_compile_per_service() {
     }
     assert!(!extra.iter().any(|c| c.ends_with("-p svc-c")), "{extra:?}");
     deps_build(&project, &extra);
-    for service in ["svc-a", "svc-b", "svc-c", "common"] {
-        for command in ["build", "test --no-run", "clippy --all-targets"] {
-            assert_eq!(
-                dependencies_compiled(&project, command, service),
-                Vec::<String>::new(),
-                "cargo {command} -p {service}"
-            );
-        }
-    }
+    assert_no_service_compiles_a_dependency(&project);
 }
 
 #[test]
@@ -142,15 +147,7 @@ fn a_unified_workspace_leaves_no_dependency_to_compile_per_service() {
     // the deps build is the union's alone.
     assert_eq!(fan_out(&project), Vec::<String>::new());
     deps_build(&project, &[]);
-    for service in ["svc-a", "svc-b", "svc-c", "common"] {
-        for command in ["build", "test --no-run", "clippy --all-targets"] {
-            assert_eq!(
-                dependencies_compiled(&project, command, service),
-                Vec::<String>::new(),
-                "cargo {command} -p {service}"
-            );
-        }
-    }
+    assert_no_service_compiles_a_dependency(&project);
 }
 
 #[test]

@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
-use std::process::Command;
 
-use crate::error::{Error, IoContext, Result};
+use crate::cargo::workspace;
+use crate::error::Result;
 
 /// One package of a resolution: `cargo tree`'s `{p}` (name, `v` version,
 /// then its source and `(proc-macro)` where it prints them), the side it
@@ -93,26 +93,16 @@ pub fn resolve(
     flags: &[String],
     members: &BTreeSet<String>,
 ) -> Result<HashSet<Resolved>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let edges = if dev {
         "normal,build,dev"
     } else {
         "normal,build"
     };
-    let output = Command::new(&cargo)
-        .args(["tree", "--locked", "--offline", "--prefix", "indent"])
-        .args(["--charset", "ascii", "-f", "{p}\t{f}", "-e", edges])
-        .args(selection)
-        .args(flags)
-        .current_dir(dir)
-        .output()
-        .at(&cargo)?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = format!("cargo tree {selection:?} failed: {}", stderr.trim());
-        return Err(Error::bad_input(dir, reason));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let mut args = vec!["tree", "--locked", "--offline", "--prefix", "indent"];
+    args.extend(["--charset", "ascii", "-f", "{p}\t{f}", "-e", edges]);
+    args.extend(selection);
+    args.extend(flags.iter().map(String::as_str));
+    let text = workspace::run_cargo(dir, &args, dir)?;
     let of_members = |r: &Resolved| members.contains(r.name_version().0);
     Ok(read_tree(&text)
         .into_iter()

@@ -1,10 +1,24 @@
 //! Reading a workspace as cargo sees it, offline.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use cargo_metadata::{Metadata, MetadataCommand};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
+
+/// `cargo ARGS` in `dir`, the cargo that runs us (`CARGO`) or the one on
+/// PATH: its stdout, or an error about `path` with cargo's stderr.
+pub fn run_cargo(dir: &Path, args: &[&str], path: &Path) -> Result<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = (Command::new(&cargo).args(args).current_dir(dir).output()).at(&cargo)?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = format!("cargo {} failed: {}", args.join(" "), stderr.trim());
+        return Err(Error::bad_input(path, reason));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
 
 /// `cargo metadata` of the workspace at `dir`; with `dependencies`, the
 /// whole resolved graph (held to the lockfile), else its members only.

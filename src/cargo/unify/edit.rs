@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
 
 use filetime::FileTime;
 use toml_edit::{value, Array, DocumentMut, InlineTable, Item};
 
 use super::hack::HACK;
+use crate::cargo::workspace;
 use crate::error::{Error, IoContext, Result};
 
 /// The files unify changed, with what they held and their mtimes (cargo's
@@ -102,17 +102,8 @@ impl Edit {
     pub fn update_lock(&mut self, dir: &Path) -> Result<()> {
         let lock = self.root.join("Cargo.lock");
         let before = locked_packages(&lock, &self.save(&lock)?)?;
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(&cargo)
-            .args(["update", "--workspace", "--offline", "--quiet"])
-            .current_dir(dir)
-            .output()
-            .at(&cargo)?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let reason = format!("cargo update --workspace failed: {}", stderr.trim());
-            return Err(Error::bad_input(&lock, reason));
-        }
+        let update = ["update", "--workspace", "--offline", "--quiet"];
+        workspace::run_cargo(dir, &update, &lock)?;
         let text = std::fs::read_to_string(&lock).at(&lock)?;
         let after = locked_packages(&lock, &text)?;
         if after != before {
