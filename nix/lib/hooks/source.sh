@@ -35,10 +35,13 @@ cargoInheritMakeSkeleton() { # DEST
 # config: cargo tree and cargo update run offline.
 cargoInheritUnify() {
   [ "$cargoInheritUnifyFeatures" = 1 ] || return 0
-  local like=() artifacts
-  for artifacts in ${cargoInheritArtifacts:-}; do
-    if [ -f "$artifacts/cargo-inherit-hack.toml" ]; then
-      like=(--like "$artifacts/cargo-inherit-hack.toml")
+  local like=() parents="${cargoInheritArtifacts:-}" parent
+  # A deps build finds its own: its artifacts may be deps of another
+  # lockfile (a bump), whose hack names versions this one has not.
+  if [ "$cargoInheritSkeleton" = 1 ] || [ -n "${cargoInheritDepsCommands:-}" ]; then parents=""; fi
+  for parent in $parents; do
+    if [ -f "$parent/cargo-inherit-hack.toml" ]; then
+      like=(--like "$parent/cargo-inherit-hack.toml")
       break
     fi
   done
