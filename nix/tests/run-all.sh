@@ -145,6 +145,14 @@ for strategy in layered symlink; do
     else tail -15 "$work/log"; fail "fanout/$strategy $attr compiled dependencies: $(deps_of "${out:-/nonexistent}" 2>&1)"; fi
   done
   if [ ${#built[@]} = 7 ]; then pass "fanout/$strategy: every -p build on one deps compiled no dependency (${built[*]})"; fi
+  # The deps target holds every member's dummy binary: a package holds its own only.
+  installed=()
+  for svc in a b c; do
+    out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" --argstr strategy "$strategy" -A "svc${svc^}" 2> "$work/log") || true
+    if [ "$(ls "${out:-/nonexistent}/bin" 2>&1)" = "svc-$svc" ] && "$out/bin/svc-$svc" > /dev/null; then installed+=("svc-$svc")
+    else fail "fanout/$strategy svc-$svc package holds [$(ls "${out:-/nonexistent}/bin" 2>&1 | paste -sd' ')], not svc-$svc alone"; fi
+  done
+  if [ ${#installed[@]} = 3 ]; then pass "fanout/$strategy: each -p package holds its own binary only (${installed[*]})"; fi
 done
 if out=$(nix_build "$root/nix/tests/fanout.nix" "${fanout[@]}" -A unpreparedA.layer 2> "$work/log") \
   && [ "$(compiled "$out" | paste -sd' ')" = "memchr serde_json" ] \

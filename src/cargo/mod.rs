@@ -4,6 +4,7 @@ pub mod built;
 pub mod classify;
 pub mod dep_info;
 pub mod fan_out;
+pub mod installables;
 pub mod left_out;
 pub mod members;
 pub mod prune;

@@ -40,9 +40,23 @@ fn split(input: impl BufRead, mut log: impl Write, mut people: impl Write) -> Re
 
 /// A JSON object with a `reason`, as every message of cargo's has.
 fn is_cargo_message(line: &[u8]) -> bool {
-    line.first() == Some(&b'{')
-        && serde_json::from_slice::<serde_json::Value>(line)
-            .is_ok_and(|m| m.get("reason").is_some_and(|r| r.is_string()))
+    message(line).is_some()
+}
+
+fn message(line: &[u8]) -> Option<serde_json::Value> {
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<serde_json::Value>(line)
+        .ok()
+        .filter(|m| m.get("reason").is_some_and(|r| r.is_string()))
+}
+
+/// cargo's messages in the log at `log` (what `split_into` wrote), without
+/// the lines test harnesses printed between them.
+pub fn messages(log: &Path) -> Result<Vec<serde_json::Value>> {
+    let text = std::fs::read(log).at(log)?;
+    Ok(text.split(|&b| b == b'\n').filter_map(message).collect())
 }
 
 /// What the test harnesses of a cargo run reported, added up.

@@ -166,6 +166,14 @@ pub enum Command {
         #[arg(long)]
         log: PathBuf,
     },
+    /// Print the files a build installs, `bin<TAB>PATH` or `lib<TAB>PATH` a
+    /// line: the executables and C-facing libraries cargo reported in the
+    /// JSON messages at LOG (not every file in the profile directory).
+    #[command(hide = true)]
+    Installables {
+        #[arg(long)]
+        cargo_log: PathBuf,
+    },
     /// Print cargo's build directory (build.build-dir) when it is not the
     /// target directory, nothing otherwise: the hooks inherit it as a layer
     /// of its own.

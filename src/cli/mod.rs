@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cargo::{fan_out, members, rebuilt, skeleton, stdout, unify, workspace};
+use crate::cargo::{fan_out, installables, members, rebuilt, skeleton, stdout, unify, workspace};
 use crate::error::{Error, Result};
 use crate::layer::{export, inspect};
 use crate::tree::fs::write_json;
@@ -88,6 +88,7 @@ fn dispatch(command: Command, quiet: bool) -> Result<()> {
         Command::Report(r) => print_timed_report(&r)?,
         Command::SplitStdout { log } => stdout::split_into(&log)?,
         Command::FilterLog => explain::filter_log(std::io::stdin().lock(), std::io::stdout())?,
+        Command::Installables { cargo_log } => print_lines(installables::installables(&cargo_log)?),
         Command::BuildDir { workspace } => {
             print_lines(workspace::separate_build_dir(&workspace)?.map(|d| d.display().to_string()))
         }

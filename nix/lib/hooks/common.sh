@@ -24,8 +24,8 @@
 #                           did not use (pack --prune-unused; nix/lib's deps derivations)
 #   cargoInheritPackLevel   zstd level of the layer (auto: pack chooses by how much the layer
 #                           stores, see `cargo-inherit pack --help`)
-#   cargoInheritInstallBins 1: copy the profile's executables into $out/bin, its static and
-#                           dynamic libraries (staticlib, cdylib, dylib) into $out/lib
+#   cargoInheritInstallBins 1: copy the executables cargo reported building into $out/bin, its
+#                           static and dynamic libraries (staticlib, cdylib, dylib) into $out/lib
 #   cargoInheritExportCrane 1: also write target.tar.zst beside the layer, for crane derivations
 #   cargoInheritBorrowOut   1: the layer reads what $out holds (installed binaries) from there
 #                           instead of storing it (pack --borrow; nix/lib's builder, where no

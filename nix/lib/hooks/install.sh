@@ -67,17 +67,16 @@ cargoInheritInstall() {
   echo "cargo-inherit: report $report" >&2
 }
 
-# The profile's executables into $out/bin, its static and dynamic libraries
-# into $out/lib, as crane installs them.
+# The executables and C-facing libraries this derivation's cargo run
+# reported, into $out/bin and $out/lib as crane installs them: not every
+# executable in the profile directory, where a `-p svc-a` build also finds
+# the other members' dummies from the deps build.
 cargoInheritInstallBins() {
-  local profile=debug
-  case " $cargoExtraArgs " in *" --release "*) profile=release ;; esac
   mkdir -p "$out/bin"
-  # Executables into bin/ (proc-macros and cdylibs are executable .so
-  # files: not those); static and dynamic libraries into lib/, as crane.
-  find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f -perm -u+x ! -name '*.so' ! -name '*.dylib' \
-    -exec cp {} "$out/bin/" \;
-  local libs; libs=$(find "$CARGO_TARGET_DIR/$profile" -maxdepth 1 -type f \( -name '*.a' -o -name '*.so' -o -name '*.dylib' \))
-  if [ -n "$libs" ]; then mkdir -p "$out/lib" && echo "$libs" | xargs -d '\n' cp -t "$out/lib/"; fi
+  local files place path
+  files=$(cargoInheritTool installables --cargo-log "$(cargoInheritJsonLog)") || return
+  while IFS=$'\t' read -r place path; do
+    if [ -n "$place" ]; then mkdir -p "$out/$place" && cp "$path" "$out/$place/"; fi
+  done <<< "$files"
   cargoInheritForgetVendor "$out"
 }
