@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # This machine's bounds for laying out a layer's tree (issue 28), on all
 # cores, median of REPS runs (default 3):
-#   write: the tree's directories and files written anew from memory (the
-#     page cache), one writer per core: what any layout to writable files pays;
+#   write: the tree's directories and files written anew from memory, as
+#     unpack writes them (each file's bytes once, hard links as links, mtime
+#     1), one writer per core: what any layout to writable files pays;
 #   zstd: CPU seconds of `zstd -d` over the chain's frames (blobs.zst);
 #   blake3: CPU seconds of b3sum over the tree (the verification).
 # The bound is the larger of the write's wall time and all three's CPU
 # seconds spread over the cores: decompression, hashing and writing
 # overlapped perfectly. Prints one JSON line.
-# Not yet a floor: its first run (medium, beside a CI run) put layered
-# inherits at 0.3-0.55x of it, so a layered unpack writes less than this
-# copy does; the write part must count what unpack really writes (issue 28).
+# (A first version copied the tree with Python threads, every hard link's
+# bytes again: layered inherits came out at 0.3-0.55x of that "bound".)
 #
 #   benches/bounds.sh NAME LAYER     (LAYER: a layer directory, manifest.json inside)
 set -euo pipefail
@@ -21,6 +21,8 @@ cores=$(nproc)
 command -v b3sum > /dev/null || { apt-get update -qq && apt-get install -y -qq b3sum > /dev/null; }
 cargo build -q --release --locked --manifest-path "$root/Cargo.toml" --bin cargo-inherit
 ci="$root/target/release/cargo-inherit"
+cargo build -q --release --locked --manifest-path "$root/benches/report/Cargo.toml" --bin write-floor
+floor="$root/benches/report/target/release/write-floor"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
 "$ci" unpack -q --from "$layer" --target-dir "$work/tree"
@@ -49,20 +51,10 @@ timed() {
   { time "$@" > /dev/null 2> "$work/stderr"; } 2> "$work/time"
   awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time"
 }
+# The tree written anew from memory, as unpack writes it (write-floor.rs):
+# prints its wall and CPU seconds.
 write_tree() { # FROM TO
-  python3 - "$1" "$2" "$cores" <<'EOF'
-import os, shutil, sys
-from concurrent.futures import ThreadPoolExecutor
-src, dest, cores = sys.argv[1], sys.argv[2], int(sys.argv[3])
-files = []
-for d, dirs, names in os.walk(src):
-    os.makedirs(os.path.join(dest, os.path.relpath(d, src)), exist_ok=True)
-    files += [os.path.join(d, n) for n in names if os.path.isfile(os.path.join(d, n)) and not os.path.islink(os.path.join(d, n))]
-def copy(f):
-    shutil.copyfile(f, os.path.join(dest, os.path.relpath(f, src)))
-with ThreadPoolExecutor(cores) as pool:
-    list(pool.map(copy, files, chunksize=64))
-EOF
+  "$floor" "$1" "$2" "$cores"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -73,7 +65,7 @@ find "$work/tree" -type f -exec cat {} + > /dev/null
 : > "$work/samples"
 for rep in $(seq "$reps"); do
   rm -rf "$work/copy"
-  read -r write_wall write_cpu < <(timed write_tree "$work/tree" "$work/copy")
+  read -r write_wall write_cpu < <(write_tree "$work/tree" "$work/copy")
   read -r _ zstd_cpu < <(timed sh -c 'for f; do zstd -d -q -c "$f"; done' _ "${blobs[@]}")
   read -r _ b3_cpu < <(timed sh -c "find '$work/tree' -type f -print0 | xargs -0 b3sum --num-threads $cores")
   echo "$write_wall $write_cpu $zstd_cpu $b3_cpu" >> "$work/samples"

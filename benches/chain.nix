@@ -31,7 +31,7 @@ let
     let
       common = { inherit pname src strategy; cargoVendorDir = vendor; cargoExtraArgs = args; env.benchStamp = stamp; };
       repEnv = kind: { env = common.env // { benchRep = repOf kind; }; };
-      deps = lib.depsOnly common;
+      deps = lib.depsOnly (common // repEnv "deps");
       build = lib.build (common // { cargoArtifacts = deps; } // repEnv "build");
       on = kind: lib.cargoDerivation (common // repEnv kind // { inherit kind; cargoArtifacts = build; cargoCommands = commands.${kind}; });
     in
