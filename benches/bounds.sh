@@ -65,6 +65,8 @@ find "$work/tree" -type f -exec cat {} + > /dev/null
 : > "$work/samples"
 for rep in $(seq "$reps"); do
   rm -rf "$work/copy"
+  # No other write's dirty pages left to throttle this one.
+  sync
   read -r write_wall write_cpu < <(write_tree "$work/tree" "$work/copy")
   read -r _ zstd_cpu < <(timed sh -c 'for f; do zstd -d -q -c "$f"; done' _ "${blobs[@]}")
   read -r _ b3_cpu < <(timed sh -c "find '$work/tree' -type f -print0 | xargs -0 b3sum --num-threads $cores")
