@@ -5,7 +5,7 @@
 use std::fs::{File, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use filetime::FileTime;
 
@@ -92,11 +92,23 @@ impl SpreadDir {
         self.tree.as_ref().expect("present until renamed").path()
     }
 
-    /// Renames the tree to `dest`; what is left is removed.
-    pub fn rename_to(mut self, dest: &Path) -> Result<()> {
-        std::fs::rename(self.path(), dest).at(dest)?;
-        let _ = self.tree.take().map(tempfile::TempDir::keep);
-        Ok(())
+    /// Renames the tree to `dest`, by way of a sibling of the outer
+    /// directory (`<outer>.ready`) so that the outer one is gone before
+    /// `dest` appears: a run killed at any point leaves either `dest` or
+    /// directories named `prefix*`, never both.
+    pub fn rename_to(self, dest: &Path) -> Result<()> {
+        let SpreadDir {
+            _outer: outer,
+            tree,
+        } = self;
+        let tree = tree.expect("present until renamed").keep();
+        let mut ready = outer.path().as_os_str().to_owned();
+        ready.push(".ready");
+        let ready = PathBuf::from(ready);
+        std::fs::rename(&tree, &ready).at(&ready)?;
+        let outer_path = outer.path().to_path_buf();
+        outer.close().at(&outer_path)?;
+        std::fs::rename(&ready, dest).at(dest)
     }
 }
 
