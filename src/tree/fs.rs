@@ -61,9 +61,9 @@ pub fn copy_file(from: &Path, dest: &Path, mode: u32, mtime: FileTime) -> Result
 /// service tree 1.5-1.9 s, spread 0.16-0.26 s). Where the flag means
 /// nothing or is refused, this is a plain temporary directory.
 pub struct SpreadDir {
-    /// Removed when dropped: empty once the tree was renamed away.
-    _outer: tempfile::TempDir,
-    tree: Option<tempfile::TempDir>,
+    /// Removed when dropped, with the tree in it unless it was renamed away.
+    outer: tempfile::TempDir,
+    tree: tempfile::TempDir,
 }
 
 impl SpreadDir {
@@ -82,14 +82,11 @@ impl SpreadDir {
             .prefix("tree-")
             .tempdir_in(outer.path())
             .at(outer.path())?;
-        Ok(SpreadDir {
-            _outer: outer,
-            tree: Some(tree),
-        })
+        Ok(SpreadDir { outer, tree })
     }
 
     pub fn path(&self) -> &Path {
-        self.tree.as_ref().expect("present until renamed").path()
+        self.tree.path()
     }
 
     /// Renames the tree to `dest`, by way of a sibling of the outer
@@ -97,15 +94,13 @@ impl SpreadDir {
     /// `dest` appears: a run killed at any point leaves either `dest` or
     /// directories named `prefix*`, never both.
     pub fn rename_to(self, dest: &Path) -> Result<()> {
-        let SpreadDir {
-            _outer: outer,
-            tree,
-        } = self;
-        let tree = tree.expect("present until renamed").keep();
+        let SpreadDir { outer, tree } = self;
         let mut ready = outer.path().as_os_str().to_owned();
         ready.push(".ready");
         let ready = PathBuf::from(ready);
-        std::fs::rename(&tree, &ready).at(&ready)?;
+        // Until it is renamed, a failure removes the tree with the outer one.
+        std::fs::rename(tree.path(), &ready).at(&ready)?;
+        let _ = tree.keep();
         let outer_path = outer.path().to_path_buf();
         outer.close().at(&outer_path)?;
         std::fs::rename(&ready, dest).at(dest)
