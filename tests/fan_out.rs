@@ -98,6 +98,37 @@ fn a_workspace_whose_members_agree_fans_out_nothing() {
     assert_eq!(fan_out(&project), Vec::<String>::new());
 }
 
+#[test]
+fn a_single_package_fans_out_without_asking_cargo_tree() {
+    let project = Project::prepare("failing-test");
+    let cargo = cargo_failing_on(&project, "tree", "no tree today");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+        .args(["fan-out", "--workspace", common::s(&project.src)])
+        .args(["--commands", &DEPS_COMMANDS.join(";"), "--", "--release"])
+        .env("CARGO", cargo)
+        .output()
+        .unwrap();
+    common::succeeded(&out);
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// A cargo that fails SUBCOMMAND saying MESSAGE and runs the real one otherwise.
+fn cargo_failing_on(project: &Project, subcommand: &str, message: &str) -> std::path::PathBuf {
+    let cargo = project.path("failing-cargo");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = {subcommand} ] && {{ echo '{message}' >&2; exit 101; }}\nexec {} \"$@\"\n",
+        real_cargo().display()
+    );
+    common::write(&cargo, script.as_bytes());
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&cargo, executable).unwrap();
+    cargo
+}
+
 /// `cargo-inherit unify` in the project, with `cargo` as the cargo it runs.
 fn unify(project: &Project, cargo: &std::path::Path) -> std::process::Output {
     unify_with(project, cargo, &[])
@@ -156,14 +187,7 @@ fn unify_puts_every_file_back_when_it_fails() {
     let before = snapshot(&project);
     // A cargo that cannot take the hack into the lockfile, after unify has
     // written the hack and changed every manifest.
-    let cargo = project.path("failing-cargo");
-    let script = format!(
-        "#!/bin/sh\n[ \"$1\" = update ] && {{ echo 'no lockfile today' >&2; exit 101; }}\nexec {} \"$@\"\n",
-        real_cargo().display()
-    );
-    common::write(&cargo, script.as_bytes());
-    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(&cargo, executable).unwrap();
+    let cargo = cargo_failing_on(&project, "update", "no lockfile today");
     let out = unify(&project, &cargo);
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);

@@ -37,6 +37,11 @@ pub fn fan_out(dir: &Path, commands: &[String], extra_args: &[String]) -> Result
     let dir = std::path::absolute(dir).at(dir)?;
     let metadata = workspace::metadata(&dir, false)?;
     let packages = metadata.workspace_packages();
+    // One member's own resolution is the workspace's: no `cargo tree`
+    // (three runs, half a second of every deps build) can say otherwise.
+    if packages.len() < 2 {
+        return Ok(Vec::new());
+    }
     let members: BTreeSet<String> = packages.iter().map(|p| p.name.to_string()).collect();
     // The commands of one deps build share their feature and target flags.
     let words = (commands.iter().flat_map(|c| command_words(c)))
