@@ -9,7 +9,8 @@
 # next kind; every kind REPS times (default 3; a rep changes only that
 # derivation; the deps again for crane use-zstd and layered only), the
 # strategies' order turned each rep.
-# Then this machine's bounds for laying out the layered trees (bounds.sh).
+# Then this machine's bounds for laying out the layered trees (bounds.sh)
+# and for crane's extraction of its archives (crane-bound.sh).
 #
 #   benches/chain.sh [medium|service]    (default medium: tests/fixtures/medium, 42 crates)
 #
@@ -85,11 +86,18 @@ for attr in deps build; do
   layer=$(nix_build --argstr strategy layered -A "$attr.layer" 2> "$work/log") || { tail -5 "$work/log"; exit 1; }
   bash "$root/benches/bounds.sh" "$attr" "$layer/layer" >> "$bounds"
 done
+# And of crane use-zstd's inherit of the same derivations' archives.
+crane_bounds="$work/crane-bounds.json"
+: > "$crane_bounds"
+for attr in deps build; do
+  out=$(nix_build --argstr strategy crane-zstd -A "$attr" 2> "$work/log") || { tail -5 "$work/log"; exit 1; }
+  bash "$root/benches/crane-bound.sh" "$attr" "$out" >> "$crane_bounds"
+done
 
 # Where Nix builds: the disk kind as the kernel reports it (virtual disks often say rotating).
 disk=$(lsblk -dno ROTA "$(df --output=source /nix/store | tail -1)" 2> /dev/null | tr -d ' ' || true)
 case "$disk" in 0) disk="SSD" ;; 1) disk="rotational disk" ;; *) disk="disk" ;; esac
 machine="$(nproc) cores, $(df --output=fstype /nix/store | tail -1) on $disk"
 cargo run -q --release --locked --manifest-path "$root/benches/report/Cargo.toml" --bin chain-report -- \
-  "$lines" "$bounds" "$workload" "$(date -u +%F)" "$machine" "$results/chain-$workload"
+  "$lines" "$bounds" "$crane_bounds" "$workload" "$(date -u +%F)" "$machine" "$results/chain-$workload"
 cat "$results/chain-$workload.md"

@@ -17,6 +17,15 @@ pub const STRATEGIES: [(&str, &str); 4] = [
 ];
 pub const CHAIN: [&str; 5] = ["deps", "build", "clippy", "test", "doc"];
 pub const INHERITING: [&str; 4] = ["build", "clippy", "test", "doc"];
+/// The derivations after deps, each with the tree its inherit lays out
+/// (the layer or archives of the derivation it inherits).
+pub const AFTER_DEPS: [(&str, &str); 5] = [
+    ("build", "deps"),
+    ("clippy", "build"),
+    ("test", "build"),
+    ("doc", "build"),
+    ("forced", "deps"),
+];
 
 /// One derivation of one strategy: the medians of its reps, with the
 /// range of its inherit seconds.
@@ -32,6 +41,9 @@ pub struct Cell {
     pub reps: usize,
     pub inherit_min: f64,
     pub inherit_max: f64,
+    /// The range of cargo + install over the reps (a deps build's wall).
+    pub wall_min: f64,
+    pub wall_max: f64,
 }
 
 /// This machine's bound for laying out one tree (benches/bounds.sh).
@@ -47,6 +59,19 @@ pub struct Bound {
     pub write_cpu_seconds: f64,
     pub zstd_cpu_seconds: f64,
     pub blake3_cpu_seconds: f64,
+    pub bound_seconds: f64,
+}
+
+/// This machine's bound for crane use-zstd's inherit of one derivation's
+/// archives (benches/crane-bound.sh): each archive's `zstd -d` CPU and
+/// `tar -x` wall, the larger of the two summed over the chain's archives.
+#[derive(Serialize, serde::Deserialize, Clone)]
+pub struct CraneBound {
+    /// The derivation whose archives they are, as in `Bound`.
+    pub tree: String,
+    pub archives: u64,
+    pub zstd_cpu_seconds: f64,
+    pub tar_seconds: f64,
     pub bound_seconds: f64,
 }
 
@@ -83,6 +108,7 @@ impl Cell {
         }
         let of = |f: fn(&Cell) -> f64| median(reps.iter().map(f).collect());
         let inherit = reps.iter().map(|c| c.inherit_seconds);
+        let wall = reps.iter().map(|c| c.cargo_seconds + c.install_seconds);
         Cell {
             inherit_seconds: of(|c| c.inherit_seconds),
             cargo_seconds: of(|c| c.cargo_seconds),
@@ -94,6 +120,8 @@ impl Cell {
             reps: reps.len(),
             inherit_min: inherit.clone().fold(f64::INFINITY, f64::min),
             inherit_max: inherit.fold(0.0, f64::max),
+            wall_min: wall.clone().fold(f64::INFINITY, f64::min),
+            wall_max: wall.fold(0.0, f64::max),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::figures::{Bound, Cell, Cells, Totals};
+use crate::figures::{Bound, Cell, Cells, Totals, AFTER_DEPS};
 use crate::render::outcome;
 
 /// One goal: what it asks, the figures that decide it, and the verdict.
@@ -13,16 +13,6 @@ pub struct Goal {
     pub figures: String,
     pub met: bool,
 }
-
-/// The derivations after deps, each with the tree its inherit lays out
-/// (the layer of the derivation it inherits).
-const AFTER_DEPS: [(&str, &str); 5] = [
-    ("build", "deps"),
-    ("clippy", "build"),
-    ("test", "build"),
-    ("doc", "build"),
-    ("forced", "deps"),
-];
 
 /// Every goal the figures of a run can decide.
 pub fn goals(cells: &Cells, totals: &[Totals], bounds: &[Bound]) -> Vec<Goal> {
@@ -113,7 +103,15 @@ fn interleaved(cells: &Cells, totals: &[Totals], bounds: &[Bound]) -> Vec<Goal> 
         let ratio = wall(ours) / wall(crane).max(0.001);
         goals.push(Goal {
             goal: "the layered deps derivation's wall time (cargo + install) at most 1.02x crane use-zstd's".into(),
-            figures: format!("{:.1} s against {:.1} s, {ratio:.3}x", wall(ours), wall(crane)),
+            figures: format!(
+                "{:.1} s ({:.1}-{:.1}) against {:.1} s ({:.1}-{:.1}), {ratio:.3}x",
+                wall(ours),
+                ours.wall_min,
+                ours.wall_max,
+                wall(crane),
+                crane.wall_min,
+                crane.wall_max
+            ),
             met: ratio <= 1.02,
         });
     }

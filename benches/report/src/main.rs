@@ -16,7 +16,7 @@ use std::error::Error;
 
 use serde::Serialize;
 
-use figures::{Bound, Cells, Totals};
+use figures::{Bound, Cells, CraneBound, Totals};
 use goals::Goal;
 
 #[derive(Serialize)]
@@ -26,17 +26,21 @@ pub struct Results {
     machine: String,
     cells: Cells,
     bounds: Vec<Bound>,
+    crane_bounds: Vec<CraneBound>,
     totals: Vec<Totals>,
     goals: Vec<Goal>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, lines, bounds, workload, date, machine, prefix] = &args[..] else {
-        return Err("usage: chain-report LINES BOUNDS WORKLOAD DATE MACHINE OUT_PREFIX".into());
+    let [_, lines, bounds, crane_bounds, workload, date, machine, prefix] = &args[..] else {
+        return Err(
+            "usage: chain-report LINES BOUNDS CRANE_BOUNDS WORKLOAD DATE MACHINE OUT_PREFIX".into(),
+        );
     };
     let cells = read::read_cells(&std::fs::read_to_string(lines)?)?;
     let bounds = read::read_bounds(&std::fs::read_to_string(bounds)?)?;
+    let crane_bounds = read::read_bounds(&std::fs::read_to_string(crane_bounds)?)?;
     let totals = figures::totals(&cells);
     let goals = goals::goals(&cells, &totals, &bounds);
     let results = Results {
@@ -45,6 +49,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         machine: machine.clone(),
         cells,
         bounds,
+        crane_bounds,
         totals,
         goals,
     };

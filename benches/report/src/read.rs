@@ -7,7 +7,7 @@ use std::error::Error;
 
 use serde::Deserialize;
 
-use crate::figures::{Bound, Cell, Cells};
+use crate::figures::{Cell, Cells};
 
 #[derive(Deserialize)]
 struct Line {
@@ -38,8 +38,8 @@ struct PathInfo {
     closure_size: u64,
 }
 
-/// The bounds, one JSON object a line.
-pub fn read_bounds(text: &str) -> Result<Vec<Bound>, Box<dyn Error>> {
+/// The bounds (`Bound`s or `CraneBound`s), one JSON object a line.
+pub fn read_bounds<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Box<dyn Error>> {
     let lines = text.lines().filter(|l| !l.trim().is_empty());
     Ok(lines.map(serde_json::from_str).collect::<Result<_, _>>()?)
 }

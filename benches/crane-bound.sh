@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# This machine's bound for crane use-zstd's inherit of one derivation's
+# archives (issue 28), median of REPS runs (default 3), so that a goal set
+# against crane's figure can be read against what crane's way could reach:
+#   zstd: CPU seconds of `zstd -d` over each archive (single-threaded, as
+#     crane runs it);
+#   tar: wall seconds of `tar -x` from each archive's tar, read from memory,
+#     into a fresh directory: the write.
+# crane extracts the chain's archives one after another, each through
+# `zstd -d | tar -x`, two processes side by side: its bound is the sum over
+# the archives of the larger of the two. Prints one JSON line.
+#
+#   benches/crane-bound.sh NAME OUT     (OUT: a crane output, target.tar.zst inside)
+set -euo pipefail
+name="$1" out="$2"
+reps="${REPS:-3}"
+work="$(mktemp -d)"
+trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+
+# The chain's archives, the first one extracted first (the `.prev` links).
+archives=()
+archive="$out/target.tar.zst"
+while [ -f "$archive" ]; do
+  archives=("$archive" "${archives[@]}")
+  archive=$(readlink -f "$archive.prev" 2> /dev/null || true)
+  [ -n "$archive" ] || break
+done
+[ "${#archives[@]}" -gt 0 ] || { echo "crane-bound.sh: no target.tar.zst in $out" >&2; exit 1; }
+
+# Seconds (wall, then user + system, children included) of a command.
+timed() {
+  local TIMEFORMAT='%R %U %S'
+  { time "$@" > /dev/null 2> "$work/stderr"; } 2> "$work/time"
+  awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+for i in "${!archives[@]}"; do
+  zstd -d -q -c "${archives[i]}" > "$work/$i.tar"
+done
+: > "$work/samples"
+for rep in $(seq "$reps"); do
+  zstd_cpu=0 tar_wall=0 bound=0
+  rm -rf "$work/tree" && mkdir "$work/tree"
+  for i in "${!archives[@]}"; do
+    cat "${archives[i]}" "$work/$i.tar" > /dev/null
+    # No other write's dirty pages left to throttle this one.
+    sync
+    read -r _ z < <(timed zstd -d -q -c "${archives[i]}")
+    read -r t _ < <(timed tar -x -f "$work/$i.tar" -C "$work/tree" --strip-components=1)
+    read -r zstd_cpu tar_wall bound < <(awk -v a="$zstd_cpu" -v b="$tar_wall" -v c="$bound" -v z="$z" -v t="$t" \
+      'BEGIN { printf "%.2f %.2f %.2f\n", a + z, b + t, c + (z > t ? z : t) }')
+  done
+  echo "$zstd_cpu $tar_wall $bound" >> "$work/samples"
+done
+field() { awk -v f="$1" '{ print $f }' "$work/samples" | median; }
+python3 - "$name" "${#archives[@]}" "$(field 1)" "$(field 2)" "$(field 3)" <<'EOF'
+import json, sys
+name, count = sys.argv[1], int(sys.argv[2])
+zstd_cpu, tar_seconds, bound = map(float, sys.argv[3:])
+print(json.dumps({"tree": name, "archives": count, "zstd_cpu_seconds": zstd_cpu,
+                  "tar_seconds": tar_seconds, "bound_seconds": bound}))
+EOF
