@@ -66,9 +66,11 @@ pub fn markdown(r: &Results) -> String {
         };
     }
     out += "\n\n";
-    out += &bounds(r);
-    out += &reach(r);
-    out += "| goal | figures | verdict |\n|---|---|---|\n";
+    out + &bounds(r) + &reach(r) + &goals(r)
+}
+
+fn goals(r: &Results) -> String {
+    let mut out = String::from("| goal | figures | verdict |\n|---|---|---|\n");
     for goal in &r.goals {
         let verdict = if goal.met { "met" } else { "MISSED" };
         out += &format!("| {} | {} | {verdict} |\n", goal.goal, goal.figures);
