@@ -25,6 +25,8 @@ cargo build -q --release --locked --manifest-path "$root/benches/report/Cargo.to
 floor="$root/benches/report/target/release/write-floor"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+# shellcheck source=timing.sh
+source "$(dirname "$0")/timing.sh"
 "$ci" unpack -q --from "$layer" --target-dir "$work/tree"
 
 # The chain's frames: this layer's and its parents' (manifest.json names them).
@@ -45,18 +47,11 @@ for layer in seen:
         print(blobs)
 EOF
 }
-# Seconds (wall, then user + system, children included) of a command.
-timed() {
-  local TIMEFORMAT='%R %U %S'
-  { time "$@" > /dev/null 2> "$work/stderr"; } 2> "$work/time"
-  awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time"
-}
 # The tree written anew from memory, as unpack writes it (write-floor.rs):
 # prints its wall and CPU seconds.
 write_tree() { # FROM TO
   "$floor" "$1" "$2" "$cores"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 mapfile -t blobs < <(frames "$layer")
 # Read once before timing: every measure reads from the page cache.

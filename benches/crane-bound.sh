@@ -16,6 +16,8 @@ name="$1" out="$2"
 reps="${REPS:-3}"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+# shellcheck source=timing.sh
+source "$(dirname "$0")/timing.sh"
 
 # The chain's archives, the first one extracted first (the `.prev` links).
 archives=()
@@ -26,14 +28,6 @@ while [ -f "$archive" ]; do
   [ -n "$archive" ] || break
 done
 [ "${#archives[@]}" -gt 0 ] || { echo "crane-bound.sh: no target.tar.zst in $out" >&2; exit 1; }
-
-# Seconds (wall, then user + system, children included) of a command.
-timed() {
-  local TIMEFORMAT='%R %U %S'
-  { time "$@" > /dev/null 2> "$work/stderr"; } 2> "$work/time"
-  awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time"
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 for i in "${!archives[@]}"; do
   zstd -d -q -c "${archives[i]}" > "$work/$i.tar"

@@ -22,15 +22,17 @@ fn deps_build(project: &Project, extra: &[String]) {
 }
 
 fn fan_out(project: &Project) -> Vec<String> {
-    let out = common::cargo_inherit(&[
-        "fan-out",
-        "--workspace",
-        common::s(&project.src),
-        "--commands",
-        &DEPS_COMMANDS.join(";"),
-        "--",
-        "--release",
-    ]);
+    fan_out_with(project, &real_cargo())
+}
+
+/// What `cargo-inherit fan-out` prints, with `cargo` as the cargo it runs.
+fn fan_out_with(project: &Project, cargo: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
+        .args(["fan-out", "--workspace", common::s(&project.src)])
+        .args(["--commands", &DEPS_COMMANDS.join(";"), "--", "--release"])
+        .env("CARGO", cargo)
+        .output()
+        .unwrap();
     common::succeeded(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     stdout.lines().map(str::to_string).collect()
@@ -102,18 +104,7 @@ fn a_workspace_whose_members_agree_fans_out_nothing() {
 fn a_single_package_fans_out_without_asking_cargo_tree() {
     let project = Project::prepare("failing-test");
     let cargo = cargo_failing_on(&project, "tree", "no tree today");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-inherit"))
-        .args(["fan-out", "--workspace", common::s(&project.src)])
-        .args(["--commands", &DEPS_COMMANDS.join(";"), "--", "--release"])
-        .env("CARGO", cargo)
-        .output()
-        .unwrap();
-    common::succeeded(&out);
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(fan_out_with(&project, &cargo), Vec::<String>::new());
 }
 
 /// A cargo that fails SUBCOMMAND saying MESSAGE and runs the real one otherwise.
