@@ -60,6 +60,14 @@ pub struct Bound {
     pub zstd_cpu_seconds: f64,
     pub blake3_cpu_seconds: f64,
     pub bound_seconds: f64,
+    /// The figures above are the least of this many runs.
+    pub reps: u64,
+    /// The most one of those writes took: how far this machine's memory
+    /// state moves the same write (see bounds.sh).
+    pub write_most_seconds: f64,
+    /// `cargo-inherit unpack` of the layer on the host, least of the runs:
+    /// the inherit without the sandbox.
+    pub host_unpack_seconds: f64,
 }
 
 /// This machine's bound for crane use-zstd's inherit of one derivation's
