@@ -44,6 +44,25 @@ pub struct Cell {
     /// The range of cargo + install over the reps (a deps build's wall).
     pub wall_min: f64,
     pub wall_max: f64,
+    /// Each rep's figures, kept so that a run can be read rep by rep:
+    /// strategies built side by side in one rep pair up.
+    pub samples: Vec<Sample>,
+}
+
+/// One rep of one derivation (`rep` as chain.sh numbers them).
+#[derive(Serialize, Default, Clone)]
+pub struct Sample {
+    pub rep: u32,
+    pub inherit_seconds: f64,
+    pub cargo_seconds: f64,
+    pub install_seconds: f64,
+}
+
+impl Sample {
+    /// cargo + install: a deps build's wall.
+    pub fn wall(&self) -> f64 {
+        self.cargo_seconds + self.install_seconds
+    }
 }
 
 /// This machine's bound for laying out one tree (benches/bounds.sh).
@@ -84,7 +103,7 @@ pub struct CraneBound {
 }
 
 /// The median of `values` (the upper one of an even count).
-fn median(mut values: Vec<f64>) -> f64 {
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
@@ -130,6 +149,7 @@ impl Cell {
             inherit_max: inherit.fold(0.0, f64::max),
             wall_min: wall.clone().fold(f64::INFINITY, f64::min),
             wall_max: wall.fold(0.0, f64::max),
+            samples: reps.iter().flat_map(|c| c.samples.clone()).collect(),
         }
     }
 

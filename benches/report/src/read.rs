@@ -7,12 +7,13 @@ use std::error::Error;
 
 use serde::Deserialize;
 
-use crate::figures::{Cell, Cells};
+use crate::figures::{Cell, Cells, Sample};
 
 #[derive(Deserialize)]
 struct Line {
     strategy: String,
     derivation: String,
+    rep: u32,
     report: Option<Report>,
     path_info: Option<Vec<PathInfo>>,
     error: Option<String>,
@@ -63,6 +64,12 @@ pub fn read_cells(text: &str) -> Result<Cells, Box<dyn Error>> {
                 nar_bytes,
                 closure_bytes,
                 error: None,
+                samples: vec![Sample {
+                    rep: line.rep,
+                    inherit_seconds: r.inherit_seconds,
+                    cargo_seconds: r.cargo_seconds,
+                    install_seconds: r.install_seconds,
+                }],
                 ..Cell::default()
             },
             None => Cell {
