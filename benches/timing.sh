@@ -11,3 +11,5 @@ timed() {
 # least: what this machine can do, not what it did on average.
 least() { sort -n | head -1; }
 most() { sort -n | tail -1; }
+# The median of the numbers on stdin, one a line (the upper one of an even count).
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

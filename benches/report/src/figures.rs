@@ -87,6 +87,9 @@ pub struct Bound {
     /// `cargo-inherit unpack` of the layer on the host, least of the runs:
     /// the inherit without the sandbox.
     pub host_unpack_seconds: f64,
+    /// The median over the runs of that unpack against the bound of its own
+    /// run: unpack's distance to the bound in one memory state.
+    pub host_unpack_over_bound: f64,
 }
 
 /// This machine's bound for crane use-zstd's inherit of one derivation's
