@@ -138,16 +138,12 @@ fn paired_walls(crane: &Cell, ours: &Cell) -> String {
     if pairs.is_empty() {
         return "no rep built both".into();
     }
-    let each: Vec<String> = (pairs.iter())
-        .map(|(c, o)| format!("{:.3}x", o.wall() / c.wall().max(0.001)))
+    let ratios: Vec<f64> = (pairs.iter())
+        .map(|(c, o)| o.wall() / c.wall().max(0.001))
         .collect();
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.3}x")).collect();
     let of = |f: fn(&Sample) -> f64| median(pairs.iter().map(|(c, o)| f(o) - f(c)).collect());
-    let ratio = median(
-        pairs
-            .iter()
-            .map(|(c, o)| o.wall() / c.wall().max(0.001))
-            .collect(),
-    );
+    let ratio = median(ratios);
     format!(
         "rep by rep {} (median {ratio:.3}x; layered's install {:+.1} s, its cargo {:+.1} s, medians of the reps' differences)",
         each.join(", "),

@@ -120,9 +120,9 @@ fn reach(r: &Results) -> String {
     let mut out = String::from(
         "Both inherits (medians) against their bounds (least of the runs). crane's bound \
          (benches/crane-bound.sh): its archives extracted as it does, one after another, each \
-         the larger of `zstd -d`'s CPU seconds and `tar -x`'s wall seconds from memory. The last column, crane's inherit \
-         over layered's bound, is the most a layered inherit could gain on crane in this run: \
-         a goal of 1.5x is within reach only where it is 1.5 or more.\n\n\
+         the larger of `zstd -d`'s CPU seconds and `tar -x`'s wall seconds from memory. The \
+         last column, crane's inherit over layered's bound, is the most a layered inherit could \
+         gain on crane in this run: a goal of 1.5x is within reach only where it is 1.5 or more.\n\n\
          | derivation | crane use-zstd | crane's bound | crane / its bound | cargo-inherit layered \
          | layered's bound | crane / layered's bound |\n|---|---|---|---|---|---|---|\n",
     );
