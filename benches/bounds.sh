@@ -14,8 +14,9 @@
 # run: unpack's distance to the bound in one memory state.
 # Prints one JSON line.
 # Least, not median: on these VMs the same write takes 0.2 s or 2.8 s,
-# copying into page-cache pages the host must back again (virtio-balloon
-# free page reporting; perf: copy_folio_from_iter_atomic), and once slow
+# copying into page-cache pages (perf: copy_folio_from_iter_atomic), most
+# likely ones the host must back again (virtio-balloon free page
+# reporting is loaded), and once slow
 # it stays slow for many runs in a row; a median of such runs is no floor
 # (the run of 2026-12-03 had layered inherits at 0.39-0.47x of it).
 # (A first version copied the tree with Python threads, every hard link's
