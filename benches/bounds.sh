@@ -16,8 +16,8 @@
 # Least, not median: on these VMs the same write takes 0.2 s or 2.8 s,
 # copying into page-cache pages (perf: copy_folio_from_iter_atomic), most
 # likely ones the host must back again (virtio-balloon free page
-# reporting is loaded), and once slow
-# it stays slow for many runs in a row; a median of such runs is no floor
+# reporting is loaded), and once slow it stays slow for many runs in a
+# row; a median of such runs is no floor
 # (the run of 2026-12-03 had layered inherits at 0.39-0.47x of it).
 # (A first version copied the tree with Python threads, every hard link's
 # bytes again: layered inherits came out at 0.3-0.55x of that "bound".)
