@@ -81,21 +81,20 @@ for rep in $(seq "$reps"); do
   read -r unpack_wall _ < <(timed "$ci" unpack -q --from "$layer" --target-dir "$work/unpacked")
   echo "$write_wall $write_cpu $zstd_cpu $b3_cpu $unpack_wall" >> "$work/samples"
 done
-field() { awk -v f="$1" '{ print $f }' "$work/samples" | least; }
 files=$(find "$work/tree" -type f | wc -l)
 bytes=$(du -sb --apparent-size "$work/tree" | cut -f1)
-write_most=$(awk '{ print $1 }' "$work/samples" | most)
-# Each run's unpack over that run's bound (the formula of the bound below).
-unpack_over_bound=$(awk -v cores="$cores" '{ b = ($2 + $3 + $4) / cores; if ($1 > b) b = $1; printf "%.3f\n", $5 / b }' \
-  "$work/samples" | median)
-python3 - "$name" "$files" "$bytes" "$cores" "$reps" "$(field 1)" "$(field 2)" "$(field 3)" "$(field 4)" "$write_most" "$(field 5)" "$unpack_over_bound" <<'EOF'
-import json, sys
-name, files, bytes_, cores, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-write, write_cpu, zstd_cpu, b3_cpu, write_most, unpack, unpack_over_bound = map(float, sys.argv[6:])
-bound = max(write, (write_cpu + zstd_cpu + b3_cpu) / cores)
-print(json.dumps({"tree": name, "files": files, "bytes": bytes_, "cores": cores, "reps": reps,
+python3 - "$name" "$files" "$bytes" "$cores" "$work/samples" <<'EOF'
+import json, statistics, sys
+name, files, bytes_, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# One run a line: write wall, write CPU, zstd CPU, blake3 CPU, unpack wall.
+runs = [list(map(float, line.split())) for line in open(sys.argv[5]) if line.strip()]
+def bound(write, write_cpu, zstd_cpu, b3_cpu):
+    return max(write, (write_cpu + zstd_cpu + b3_cpu) / cores)
+write, write_cpu, zstd_cpu, b3_cpu, unpack = (min(column) for column in zip(*runs))
+over_own = statistics.median_high(run[4] / bound(*run[:4]) for run in runs)
+print(json.dumps({"tree": name, "files": files, "bytes": bytes_, "cores": cores, "reps": len(runs),
                   "write_seconds": write, "write_cpu_seconds": write_cpu, "zstd_cpu_seconds": zstd_cpu,
-                  "blake3_cpu_seconds": b3_cpu, "bound_seconds": round(bound, 3),
-                  "write_most_seconds": write_most, "host_unpack_seconds": unpack,
-                  "host_unpack_over_bound": unpack_over_bound}))
+                  "blake3_cpu_seconds": b3_cpu, "bound_seconds": round(bound(write, write_cpu, zstd_cpu, b3_cpu), 3),
+                  "write_most_seconds": max(run[0] for run in runs), "host_unpack_seconds": unpack,
+                  "host_unpack_over_bound": round(over_own, 3)}))
 EOF
