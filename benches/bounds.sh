@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # This machine's bounds for laying out a layer's tree (issue 28), on all
 # cores, each the least of BOUND_REPS runs (default 5):
-#   write: the tree's directories and files written anew from memory, as
+#   write: the tree's directories and files written anew, as
 #     unpack writes them (each file's bytes once, hard links as links, mtime
 #     1), one writer per core: what any layout to writable files pays;
 #   zstd: CPU seconds of `zstd -d` over the chain's frames (blobs.zst);
@@ -13,14 +13,23 @@
 # the median over the runs of that unpack against the bound of its own
 # run: unpack's distance to the bound in one memory state.
 # Prints one JSON line.
-# Least, not median: on these VMs the same write takes 0.2 s or 2.8 s,
-# copying into page-cache pages (perf: copy_folio_from_iter_atomic), most
-# likely ones the host must back again (virtio-balloon free page
-# reporting is loaded), and once slow it stays slow for many runs in a
-# row; a median of such runs is no floor
-# (the run of 2026-12-03 had layered inherits at 0.39-0.47x of it).
-# (A first version copied the tree with Python threads, every hard link's
-# bytes again: layered inherits came out at 0.3-0.55x of that "bound".)
+# Each run meets the disk and memory a Nix build's inherit meets: it writes
+# into directories of its own (ext2/3/4's top-directory flag, as unpack's
+# spread directory) and nothing is deleted while the runs last, and it
+# starts after a pause (BOUND_SETTLE seconds, default 5) in which the
+# pages freed before it are handed back to the host. A first version
+# deleted the last run's copy right before each write and took the least
+# of the runs, which found states no inherit meets: ext4 counts an inode
+# as recently deleted (and skips it, one by one, when it allocates) only
+# from the second after its deletion, and page-cache pages freed a moment
+# earlier are still backed by the host (`dd` of 700 MB into a new file:
+# 0.17 s right after deleting another such file, 1.2-1.4 s when 6 s have
+# passed; virtio-balloon free page reporting, negotiated on these VMs,
+# hands freed pages back after about 2 s). Its least write of the
+# service deps tree was 0.17 s; written the Nix way it takes 1.3-2.6 s,
+# most of it in copy_folio_from_iter_atomic (perf: 61%) filling fresh
+# page-cache pages. (Before that, a copy of the tree by Python threads
+# wrote every hard link's bytes again.)
 #
 #   benches/bounds.sh NAME LAYER     (LAYER: a layer directory, manifest.json inside)
 set -euo pipefail
@@ -57,7 +66,7 @@ for layer in seen:
         print(blobs)
 EOF
 }
-# The tree written anew from memory, as unpack writes it (write-floor.rs):
+# The tree written anew, as unpack writes it (write-floor.rs):
 # prints its wall and CPU seconds.
 write_tree() { # FROM TO
   "$floor" "$1" "$2" "$cores"
@@ -68,17 +77,23 @@ mapfile -t blobs < <(frames "$layer")
 cat "${blobs[@]}" > /dev/null
 find "$work/tree" -type f -exec cat {} + > /dev/null
 : > "$work/samples"
+# A directory no run has used, for one run's tree.
+fresh_dir() { # NAME
+  mkdir "$work/$1"
+  chattr +T "$work/$1" 2> /dev/null || true
+  echo "$work/$1/tree"
+}
+# No other write's dirty pages left to throttle the next one, and the
+# pages freed so far handed back to the host.
+settle() { sync && sleep "${BOUND_SETTLE:-5}"; }
 for rep in $(seq "$reps"); do
-  rm -rf "$work/copy"
-  chmod -R u+w "$work/unpacked" 2> /dev/null || true
-  rm -rf "$work/unpacked"
-  # No other write's dirty pages left to throttle this one.
-  sync
-  read -r write_wall write_cpu < <(write_tree "$work/tree" "$work/copy")
+  copy=$(fresh_dir "copy$rep") unpacked=$(fresh_dir "unpacked$rep")
+  settle
+  read -r write_wall write_cpu < <(write_tree "$work/tree" "$copy")
   read -r _ zstd_cpu < <(timed sh -c 'for f; do zstd -d -q -c "$f"; done' _ "${blobs[@]}")
   read -r _ b3_cpu < <(timed sh -c "find '$work/tree' -type f -print0 | xargs -0 b3sum --num-threads $cores")
-  sync
-  read -r unpack_wall _ < <(timed "$ci" unpack -q --from "$layer" --target-dir "$work/unpacked")
+  settle
+  read -r unpack_wall _ < <(timed "$ci" unpack -q --from "$layer" --target-dir "$unpacked")
   echo "$write_wall $write_cpu $zstd_cpu $b3_cpu $unpack_wall" >> "$work/samples"
 done
 files=$(find "$work/tree" -type f | wc -l)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # This machine's bound for crane use-zstd's inherit of one derivation's
-# archives (issue 28), least of BOUND_REPS runs (default 5; the least, as
-# in bounds.sh: this machine's writes vary tenfold with its memory), so
+# archives (issue 28), least of BOUND_REPS runs (default 5), each meeting
+# the machine as bounds.sh's runs do (a directory of its own, nothing
+# deleted just before, a pause of BOUND_SETTLE seconds before each write), so
 # that a goal set against crane's figure can be read against what crane's
 # way could reach:
 #   zstd: CPU seconds of `zstd -d` over each archive (single-threaded, as
 #     crane runs it);
 #   tar: wall seconds of `tar -x` from each archive's tar, read from memory,
-#     into a fresh directory: the write.
+#     into the run's directory: the write.
 # crane extracts the chain's archives one after another, each through
 # `zstd -d | tar -x`, two processes side by side: its bound is the sum over
 # the archives of the larger of the two. Prints one JSON line.
@@ -37,13 +38,15 @@ done
 : > "$work/samples"
 for rep in $(seq "$reps"); do
   zstd_cpu=0 tar_wall=0 bound=0
-  rm -rf "$work/tree" && mkdir "$work/tree"
+  tree="$work/tree$rep"
+  mkdir "$tree" && { chattr +T "$tree" 2> /dev/null || true; }
   for i in "${!archives[@]}"; do
     cat "${archives[i]}" "$work/$i.tar" > /dev/null
-    # No other write's dirty pages left to throttle this one.
-    sync
     read -r _ z < <(timed zstd -d -q -c "${archives[i]}")
-    read -r t _ < <(timed tar -x -f "$work/$i.tar" -C "$work/tree" --strip-components=1)
+    # No other write's dirty pages left to throttle this one, and the
+    # pages freed so far handed back to the host.
+    sync && sleep "${BOUND_SETTLE:-5}"
+    read -r t _ < <(timed tar -x -f "$work/$i.tar" -C "$tree" --strip-components=1)
     read -r zstd_cpu tar_wall bound < <(awk -v a="$zstd_cpu" -v b="$tar_wall" -v c="$bound" -v z="$z" -v t="$t" \
       'BEGIN { printf "%.2f %.2f %.2f\n", a + z, b + t, c + (z > t ? z : t) }')
   done

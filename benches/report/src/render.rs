@@ -82,9 +82,10 @@ fn goals(r: &Results) -> String {
 fn bounds(r: &Results) -> String {
     let mut out = String::from(
         "Bounds of this machine for laying out each layered tree, all cores (benches/bounds.sh, \
-         the least of its runs: the same write takes up to ten times longer when the VM's host \
-         must back the page cache's memory again, the most is given beside it): writing its \
-         files anew from memory; zstd decompression of its frames and blake3 over it, CPU \
+         the least of its runs, each meeting the machine as a Nix build's inherit does: written \
+         into directories of its own, nothing deleted just before, after a pause in which the \
+         pages freed earlier go back to the VM's host; the most a write took is given beside \
+         it): writing its files anew; zstd decompression of its frames and blake3 over it, CPU \
          seconds; the bound is the larger of the write's wall time and all three's CPU seconds \
          over the cores. Last, `cargo-inherit unpack` of the layer on the host, outside Nix, and \
          the median over the runs of that unpack against its own run's bound.\n\n\
