@@ -5,12 +5,10 @@
 //! given mtime 1. No decompression, no verification: what any layout to
 //! writable files pays for these bytes and files.
 //!
-//! The bytes come from one small buffer per thread, as unpack writes from
-//! its frame buffers: the page cache's cost does not depend on what the
-//! bytes are, and a first version, which wrote each file from a copy of it
-//! read into memory, spent twice unpack's system time on the same writes
-//! (2.9-4.5 s against 1.6 s for the service deps tree): copying from 775 MB
-//! of freshly faulted memory is no floor.
+//! The bytes come from one buffer per thread, as unpack writes from its
+//! frame buffers: the page cache's cost does not depend on what the bytes
+//! are, and the tree need not be read into memory before each run (a first
+//! version wrote each file from a copy read into memory first).
 //!
 //!   write-floor SRC DEST THREADS
 //!
