@@ -26,10 +26,10 @@
 # 0.17 s right after deleting another such file, 1.2-1.4 s when 6 s have
 # passed; virtio-balloon free page reporting, negotiated on these VMs,
 # hands freed pages back after about 2 s). Its least write of the
-# service deps tree was 0.17 s; written the Nix way it takes 1.3-2.6 s,
+# service deps tree was 0.17 s; written the Nix way it took 0.8-2.6 s,
 # most of it in copy_folio_from_iter_atomic (perf: 61%) filling fresh
-# page-cache pages. (Before that, a copy of the tree by Python threads
-# wrote every hard link's bytes again.)
+# page-cache pages (runs of 2026-12-03). (Before that, a copy of the tree
+# by Python threads wrote every hard link's bytes again.)
 #
 #   benches/bounds.sh NAME LAYER     (LAYER: a layer directory, manifest.json inside)
 set -euo pipefail
