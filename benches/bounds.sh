@@ -77,17 +77,8 @@ mapfile -t blobs < <(frames "$layer")
 cat "${blobs[@]}" > /dev/null
 find "$work/tree" -type f -exec cat {} + > /dev/null
 : > "$work/samples"
-# A directory no run has used, for one run's tree.
-fresh_dir() { # NAME
-  mkdir "$work/$1"
-  chattr +T "$work/$1" 2> /dev/null || true
-  echo "$work/$1/tree"
-}
-# No other write's dirty pages left to throttle the next one, and the
-# pages freed so far handed back to the host.
-settle() { sync && sleep "${BOUND_SETTLE:-5}"; }
 for rep in $(seq "$reps"); do
-  copy=$(fresh_dir "copy$rep") unpacked=$(fresh_dir "unpacked$rep")
+  copy="$(fresh_dir "copy$rep")/tree" unpacked="$(fresh_dir "unpacked$rep")/tree"
   settle
   read -r write_wall write_cpu < <(write_tree "$work/tree" "$copy")
   read -r _ zstd_cpu < <(timed sh -c 'for f; do zstd -d -q -c "$f"; done' _ "${blobs[@]}")

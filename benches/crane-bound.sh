@@ -38,14 +38,11 @@ done
 : > "$work/samples"
 for rep in $(seq "$reps"); do
   zstd_cpu=0 tar_wall=0 bound=0
-  tree="$work/tree$rep"
-  mkdir "$tree" && { chattr +T "$tree" 2> /dev/null || true; }
+  tree=$(fresh_dir "tree$rep")
   for i in "${!archives[@]}"; do
     cat "${archives[i]}" "$work/$i.tar" > /dev/null
     read -r _ z < <(timed zstd -d -q -c "${archives[i]}")
-    # No other write's dirty pages left to throttle this one, and the
-    # pages freed so far handed back to the host.
-    sync && sleep "${BOUND_SETTLE:-5}"
+    settle
     read -r t _ < <(timed tar -x -f "$work/$i.tar" -C "$tree" --strip-components=1)
     read -r zstd_cpu tar_wall bound < <(awk -v a="$zstd_cpu" -v b="$tar_wall" -v c="$bound" -v z="$z" -v t="$t" \
       'BEGIN { printf "%.2f %.2f %.2f\n", a + z, b + t, c + (z > t ? z : t) }')

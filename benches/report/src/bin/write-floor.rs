@@ -30,7 +30,9 @@ struct Content {
     size: u64,
 }
 
-/// The most one write() call writes: about what unpack hands the kernel.
+/// The most one write() call writes, from one buffer reused for every
+/// file: enough that the calls' own cost is nothing beside the copying
+/// (about 800 calls for the service deps tree).
 const CHUNK: usize = 1 << 20;
 
 /// The tree's shape: directories in walk order (parents first), files
