@@ -7,8 +7,10 @@
 # Interleaved, so that a change of load on the machine falls on every
 # strategy alike: each kind of derivation is built for all four before the
 # next kind; every kind REPS times (default 3; a rep changes only that
-# derivation; the deps again for crane use-zstd and layered only), the
-# strategies' order turned each rep.
+# derivation), the strategies' order turned each rep. The deps DEPS_REPS
+# times (default 5), after the first for crane use-zstd and layered only,
+# the pair the deps goal compares: cargo's own time spreads by several
+# percent from build to build, more than that goal allows.
 # Then this machine's bounds for laying out the layered trees (bounds.sh)
 # and for crane's extraction of its archives (crane-bound.sh).
 #
@@ -45,18 +47,28 @@ nar_info() {
   nix --extra-experimental-features nix-command path-info --json -S $(nix-store -q --outputs "$(nix-store -q --deriver "$1")")
 }
 
+# The whole machine's idle and busy CPU ticks (/proc/stat), for the
+# core-seconds a build left idle.
+cpu_ticks() { awk '$1 == "cpu" { print $5 + $6, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+idle_since() { # IDLE_TICKS
+  awk -v a="$1" -v b="$(cpu_ticks | cut -d' ' -f1)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'
+}
+
 # One JSON line per derivation built: strategy, derivation, rep, output,
-# its report and sizes, or the error that stopped it.
+# its report and sizes, the machine's idle core-seconds meanwhile, or the
+# error that stopped it.
 lines="$work/lines.json"
 : > "$lines"
 measure() { # STRATEGY KIND REP
-  local strategy="$1" attr="$2" rep="$3" out error stamp=()
+  local strategy="$1" attr="$2" rep="$3" out error stamp=() idle
   echo ">> $strategy $attr (rep $rep)" >&2
   # Rep 1 is the chain's own derivation, the one later kinds inherit.
   if [ "$rep" != 1 ]; then stamp=(--argstr repKind "$attr" --argstr rep "$rep"); fi
+  idle=$(cpu_ticks | cut -d' ' -f1)
   if out=$(nix_build --argstr strategy "$strategy" "${stamp[@]}" -A "$attr" 2> "$work/log"); then
-    printf '{"strategy":"%s","derivation":"%s","rep":%s,"out":"%s","report":%s,"path_info":%s}\n' \
-      "$strategy" "$attr" "$rep" "$out" "$(report_of "$out")" "$(nar_info "$out")" >> "$lines"
+    idle=$(idle_since "$idle")
+    printf '{"strategy":"%s","derivation":"%s","rep":%s,"out":"%s","report":%s,"path_info":%s,"machine":{"idle_core_seconds":%s}}\n' \
+      "$strategy" "$attr" "$rep" "$out" "$(report_of "$out")" "$(nar_info "$out")" "$idle" >> "$lines"
   else
     error=$(grep -m1 -e 'is not writeable' -e 'error:' "$work/log" | cut -c1-300 || true)
     python3 -c 'import json, sys; print(json.dumps({"strategy": sys.argv[1], "derivation": sys.argv[2], "rep": int(sys.argv[3]), "error": sys.argv[4]}))' \
@@ -64,9 +76,12 @@ measure() { # STRATEGY KIND REP
     echo "   failed: $error" >&2
   fi
 }
-strategies=(crane-zstd crane-symlink layered symlink)
-reps="${REPS:-3}"
+# The pair the goals compare next to each other, so that in the first
+# rep too their deps builds follow one another.
+strategies=(crane-zstd layered crane-symlink symlink)
 for attr in deps build clippy test doc forced; do
+  reps="${REPS:-3}"
+  if [ "$attr" = deps ]; then reps="${DEPS_REPS:-5}"; fi
   for rep in $(seq "$reps"); do
     # The deps again only where a goal compares them (layered against
     # crane use-zstd, issue 28): a deps build takes minutes.

@@ -56,6 +56,12 @@ pub struct Sample {
     pub inherit_seconds: f64,
     pub cargo_seconds: f64,
     pub install_seconds: f64,
+    /// Core-seconds the machine left idle while nix-build built the
+    /// derivation (chain.sh reads /proc/stat around it; evaluation
+    /// included): all that work moved into the build, such as
+    /// compressing while cargo runs, could take from idle cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_core_seconds: Option<f64>,
 }
 
 impl Sample {

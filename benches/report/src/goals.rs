@@ -145,11 +145,28 @@ fn paired_walls(crane: &Cell, ours: &Cell) -> String {
     let of = |f: fn(&Sample) -> f64| median(pairs.iter().map(|(c, o)| f(o) - f(c)).collect());
     let ratio = median(ratios);
     format!(
-        "rep by rep {} (median {ratio:.3}x; layered's install {:+.1} s, its cargo {:+.1} s, medians of the reps' differences)",
+        "rep by rep {} (median {ratio:.3}x; layered's install {:+.1} s, its cargo {:+.1} s, medians of the reps' differences){}",
         each.join(", "),
         of(|s| s.install_seconds),
         of(|s| s.cargo_seconds),
+        idle_cores(&pairs),
     )
+}
+
+/// The machine's idle core-seconds in each strategy's deps builds
+/// (medians): the most a pack moved into cargo's run could have used.
+fn idle_cores(pairs: &[(&Sample, &Sample)]) -> String {
+    let idle = |ours: bool| -> Option<f64> {
+        let each = pairs.iter().map(|(c, o)| if ours { o } else { c });
+        let each: Option<Vec<f64>> = each.map(|s| s.idle_core_seconds).collect();
+        each.map(median)
+    };
+    match (idle(false), idle(true)) {
+        (Some(crane), Some(ours)) => format!(
+            "; idle cores while they built: {crane:.1} core-s in crane's, {ours:.1} in layered's (medians)"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// `derivation ratio` pairs, for a goal's figures.

@@ -16,7 +16,14 @@ struct Line {
     rep: u32,
     report: Option<Report>,
     path_info: Option<Vec<PathInfo>>,
+    machine: Option<Machine>,
     error: Option<String>,
+}
+
+/// The whole machine's CPU while the derivation built.
+#[derive(Deserialize)]
+struct Machine {
+    idle_core_seconds: f64,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +76,7 @@ pub fn read_cells(text: &str) -> Result<Cells, Box<dyn Error>> {
                     inherit_seconds: r.inherit_seconds,
                     cargo_seconds: r.cargo_seconds,
                     install_seconds: r.install_seconds,
+                    idle_core_seconds: line.machine.as_ref().map(|m| m.idle_core_seconds),
                 }],
                 ..Cell::default()
             },
