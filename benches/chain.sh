@@ -47,11 +47,11 @@ nar_info() {
   nix --extra-experimental-features nix-command path-info --json -S $(nix-store -q --outputs "$(nix-store -q --deriver "$1")")
 }
 
-# The whole machine's idle and busy CPU ticks (/proc/stat), for the
-# core-seconds a build left idle.
-cpu_ticks() { awk '$1 == "cpu" { print $5 + $6, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# The whole machine's idle CPU ticks, iowait included (/proc/stat), for
+# the core-seconds a build left idle.
+idle_ticks() { awk '$1 == "cpu" { print $5 + $6 }' /proc/stat; }
 idle_since() { # IDLE_TICKS
-  awk -v a="$1" -v b="$(cpu_ticks | cut -d' ' -f1)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'
+  awk -v a="$1" -v b="$(idle_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'
 }
 
 # One JSON line per derivation built: strategy, derivation, rep, output,
@@ -64,7 +64,7 @@ measure() { # STRATEGY KIND REP
   echo ">> $strategy $attr (rep $rep)" >&2
   # Rep 1 is the chain's own derivation, the one later kinds inherit.
   if [ "$rep" != 1 ]; then stamp=(--argstr repKind "$attr" --argstr rep "$rep"); fi
-  idle=$(cpu_ticks | cut -d' ' -f1)
+  idle=$(idle_ticks)
   if out=$(nix_build --argstr strategy "$strategy" "${stamp[@]}" -A "$attr" 2> "$work/log"); then
     idle=$(idle_since "$idle")
     printf '{"strategy":"%s","derivation":"%s","rep":%s,"out":"%s","report":%s,"path_info":%s,"machine":{"idle_core_seconds":%s}}\n' \
