@@ -156,17 +156,20 @@ fn paired_walls(crane: &Cell, ours: &Cell) -> String {
 /// The machine's idle core-seconds in each strategy's deps builds
 /// (medians): the most a pack moved into cargo's run could have used.
 fn idle_cores(pairs: &[(&Sample, &Sample)]) -> String {
-    let idle = |ours: bool| -> Option<f64> {
-        let each = pairs.iter().map(|(c, o)| if ours { o } else { c });
-        let each: Option<Vec<f64>> = each.map(|s| s.idle_core_seconds).collect();
-        each.map(median)
-    };
-    match (idle(false), idle(true)) {
+    let crane = median_idle(pairs.iter().map(|(c, _)| *c));
+    let ours = median_idle(pairs.iter().map(|(_, o)| *o));
+    match (crane, ours) {
         (Some(crane), Some(ours)) => format!(
             "; idle cores while they built: {crane:.1} core-s in crane's, {ours:.1} in layered's (medians)"
         ),
         _ => String::new(),
     }
+}
+
+/// The median of the samples' idle core-seconds, when every one has them.
+fn median_idle<'a>(samples: impl Iterator<Item = &'a Sample>) -> Option<f64> {
+    let idle: Option<Vec<f64>> = samples.map(|s| s.idle_core_seconds).collect();
+    idle.map(median)
 }
 
 /// `derivation ratio` pairs, for a goal's figures.
